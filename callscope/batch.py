@@ -1,0 +1,236 @@
+"""Analyse many calls: find them, skip those already done, run N at a time, never lose work.
+
+Each call is isolated: a bad file becomes a failed `CallResult`, never an exception that stops the
+batch. A call counts as done only once all its outputs are written and its completion record is
+in `<out>/.callscope/done/`; a killed run therefore redoes only the calls it had not finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from multiprocessing import get_context
+from pathlib import Path
+
+from callscope.audio.decode import AUDIO_EXTENSIONS, file_sha256
+from callscope.errors import InputError, ModelError
+from callscope.options import AnalyzeOptions, TranscriptionOptions
+from callscope.output.writers import output_paths, write_atomic, write_outputs
+from callscope.pipeline import analyze_call
+from callscope.transcription.base import Transcriber
+
+STATE_DIR = ".callscope"
+FAILURES_FILE = "failures.jsonl"
+
+
+@dataclass(frozen=True)
+class CallJob:
+    source: Path
+    stem: Path  # output path without suffix: <out>/<relative name>
+
+
+@dataclass
+class CallResult:
+    source: str
+    status: str  # "done", "skipped" or "failed"
+    duration: float = 0.0
+    speakers: int = 0
+    turns: int = 0
+    words: int = 0
+    elapsed: float = 0.0
+    outputs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+    error_kind: str = ""
+
+
+def discover(inputs: list[Path], out_dir: Path) -> list[CallJob]:
+    """Files given by name are taken as they are (a wrong type fails with a message); folders
+    are searched recursively for audio files. Outputs mirror the folders' structure."""
+    found: list[tuple[Path, Path]] = []  # (source, output stem relative to out_dir)
+    for entry in inputs:
+        if entry.is_dir():
+            for path in sorted(entry.rglob("*")):
+                if path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS and STATE_DIR not in path.parts:
+                    found.append((path, path.relative_to(entry).with_suffix("")))
+        else:
+            found.append((entry, Path(entry.name).with_suffix("")))
+    unique = list(dict.fromkeys(found))
+    # call.wav and call.mp3 side by side would write the same call.json: keep the extension then.
+    clashes = Counter(stem for _, stem in unique)
+    return [
+        CallJob(source, out_dir / (stem.with_name(source.name) if clashes[stem] > 1 else stem))
+        for source, stem in unique
+    ]
+
+
+class CompletionRecords:
+    """`<out>/.callscope/done/<content hash>-<name hash>.json`, written after a call's outputs."""
+
+    def __init__(self, out_dir: Path, fingerprint: str) -> None:
+        self.directory = out_dir / STATE_DIR / "done"
+        self.fingerprint = fingerprint
+
+    def _path(self, job: CallJob, sha256: str) -> Path:
+        name_hash = hashlib.sha256(str(job.stem).encode()).hexdigest()[:12]
+        return self.directory / f"{sha256}-{name_hash}.json"
+
+    def finished(self, job: CallJob, sha256: str) -> CallResult | None:
+        path = self._path(job, sha256)
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        if record.get("settings") != self.fingerprint or not all(p.exists() for p in output_paths(job.stem)):
+            return None
+        result = CallResult(**record["result"])
+        result.status, result.elapsed, result.source = "skipped", 0.0, str(job.source)
+        return result
+
+    def record(self, job: CallJob, sha256: str, result: CallResult) -> None:
+        record = {
+            "settings": self.fingerprint,
+            "sha256": sha256,
+            "finished": datetime.now(timezone.utc).isoformat(),
+            "result": asdict(result),
+        }
+        write_atomic(self._path(job, sha256), json.dumps(record, indent=2) + "\n")
+
+
+def process_call(
+    job: CallJob,
+    transcriber: Transcriber,
+    options: AnalyzeOptions,
+    records: CompletionRecords,
+    force: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+) -> CallResult:
+    """Analyse one call and write its outputs. Never raises for a bad file; ModelError and
+    KeyboardInterrupt do propagate because they concern the whole batch."""
+    started = time.perf_counter()
+    try:
+        sha256 = file_sha256(job.source) if job.source.is_file() else ""
+        if sha256 and not force:
+            previous = records.finished(job, sha256)
+            if previous is not None:
+                return previous
+        conversation = analyze_call(job.source, transcriber, options, sha256=sha256 or None, on_stage=on_stage)
+        written = write_outputs(conversation, job.stem)
+        result = CallResult(
+            source=str(job.source),
+            status="done",
+            duration=round(conversation.source.duration, 2),
+            speakers=len({turn.speaker for turn in conversation.turns}),
+            turns=len(conversation.turns),
+            words=len(conversation.words),
+            elapsed=round(time.perf_counter() - started, 2),
+            outputs=[str(path) for path in written],
+            warnings=conversation.warnings,
+        )
+        records.record(job, sha256, result)
+        return result
+    except InputError as error:
+        return _failed(job, error.problem, error.kind, started)
+    except (ModelError, KeyboardInterrupt):
+        raise
+    except OSError as error:
+        return _failed(job, f"cannot read or write: {error}", "io_error", started)
+    except Exception as error:  # a bug or an unforeseen input: report it, keep the batch going
+        return _failed(job, f"internal error: {type(error).__name__}: {error}", "internal_error", started)
+
+
+def _failed(job: CallJob, problem: str, kind: str, started: float) -> CallResult:
+    return CallResult(
+        source=str(job.source),
+        status="failed",
+        error=problem,
+        error_kind=kind,
+        elapsed=round(time.perf_counter() - started, 2),
+    )
+
+
+def write_failures(out_dir: Path, results: list[CallResult]) -> Path | None:
+    """`failures.jsonl` lists this run's failures, one JSON object a line; it is removed when a
+    run has none, so it never reports failures that a later run fixed."""
+    path = out_dir / FAILURES_FILE
+    failures = [result for result in results if result.status == "failed"]
+    if not failures:
+        path.unlink(missing_ok=True)
+        return None
+    lines = [
+        json.dumps({"file": result.source, "error": result.error, "kind": result.error_kind}) + "\n"
+        for result in failures
+    ]
+    write_atomic(path, "".join(lines))
+    return path
+
+
+def run_serial(
+    jobs: list[CallJob],
+    transcriber: Transcriber,
+    options: AnalyzeOptions,
+    records: CompletionRecords,
+    force: bool,
+    on_stage: Callable[[CallJob, str], None] | None = None,
+) -> Iterator[CallResult]:
+    for job in jobs:
+        stage_hook = (lambda stage, job=job: on_stage(job, stage)) if on_stage else None
+        yield process_call(job, transcriber, options, records, force, stage_hook)
+
+
+# ---- parallel: one transcriber per worker process, loaded once -------------------------------
+
+_worker_transcriber: Transcriber | None = None
+
+
+def _worker_init(transcription: TranscriptionOptions) -> None:
+    global _worker_transcriber
+    from callscope.transcription.whisper import FasterWhisperTranscriber
+
+    try:
+        _worker_transcriber = FasterWhisperTranscriber(transcription)
+    except ModelError:
+        _worker_transcriber = None  # reported per call below, so the parent can stop cleanly
+
+
+def _worker_process(job: CallJob, options: AnalyzeOptions, out_dir: Path, force: bool) -> CallResult:
+    if _worker_transcriber is None:
+        raise ModelError(f"cannot load Whisper model '{options.transcription.model}'")
+    return process_call(job, _worker_transcriber, options, CompletionRecords(out_dir, options.fingerprint()), force)
+
+
+def run_parallel(
+    jobs: list[CallJob], options: AnalyzeOptions, out_dir: Path, workers: int, force: bool
+) -> Iterator[CallResult]:
+    """Run calls in `workers` processes; CPU threads are shared out so the machine is not
+    oversubscribed."""
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    transcription = options.transcription
+    if not transcription.cpu_threads:
+        from dataclasses import replace
+
+        transcription = replace(transcription, cpu_threads=threads)
+        options = replace(options, transcription=transcription)
+    # spawn, not fork: CTranslate2 and ONNX Runtime thread pools do not survive a fork.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                             initargs=(transcription,)) as pool:
+        futures = {pool.submit(_worker_process, job, options, out_dir, force): job for job in jobs}
+        try:
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    yield _failed(job, "the analysis process crashed (out of memory?)", "crashed", time.perf_counter())
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise

@@ -1,0 +1,24 @@
+"""Errors a user can act on. Each renders as one line naming the file and the problem."""
+
+from __future__ import annotations
+
+
+class CallscopeError(Exception):
+    """Base class: an expected failure with a message meant for the user."""
+
+
+class InputError(CallscopeError):
+    """The input file cannot be analysed (empty, corrupt, silent, too long, ...).
+
+    `kind` is a short stable code for scripts reading failures.jsonl.
+    """
+
+    def __init__(self, path: str, problem: str, kind: str = "bad_input") -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+        self.kind = kind
+
+
+class ModelError(CallscopeError):
+    """A model could not be found or loaded."""

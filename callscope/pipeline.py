@@ -1,0 +1,103 @@
+"""One call through every stage: decode → speakers → words → turns → analytics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from callscope.analytics.loudness import loudness_per_second
+from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
+from callscope.audio.decode import DecodedAudio, decode
+from callscope.errors import InputError
+from callscope.metadata import metadata_from_filename
+from callscope.model import Conversation, Turn, Word
+from callscope.options import AnalyzeOptions
+from callscope.speakers.channels import SpeakerLayout, split_speakers
+from callscope.transcription.base import Transcriber
+from callscope.turns import build_turns, split_at_pauses
+
+# A call whose loudest sample stays under this (-60 dBFS) is silence, whatever the format.
+_SILENT_PEAK = 1e-3
+
+StageHook = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class StageTimings:
+    decode: float = 0.0
+    transcribe: float = 0.0
+    analyse: float = 0.0
+
+
+def analyze_call(
+    path: Path,
+    transcriber: Transcriber,
+    options: AnalyzeOptions = AnalyzeOptions(),
+    sha256: str | None = None,
+    on_stage: StageHook | None = None,
+) -> Conversation:
+    """Analyse one recording. Raises InputError for anything wrong with the file."""
+    report = on_stage or (lambda stage: None)
+    report("decoding")
+    audio = decode(path, options.decode, sha256=sha256)
+    if float(abs(audio.samples).max()) < _SILENT_PEAK:
+        raise InputError(str(path), "audio is silent (peak below -60 dBFS)", "silent")
+    layout = split_speakers(audio, options.speakers)
+    report("transcribing")
+    segments, language = _transcribe_tracks(layout, transcriber, options)
+    if not segments:
+        raise InputError(str(path), "no speech found in the audio", "no_speech")
+    report("analysing")
+    return _assemble(path, audio, layout, segments, language, transcriber.name, options)
+
+
+def _transcribe_tracks(
+    layout: SpeakerLayout, transcriber: Transcriber, options: AnalyzeOptions
+) -> tuple[list[Turn], str]:
+    segments: list[Turn] = []
+    languages: list[str] = []
+    for track in layout.tracks:
+        result = transcriber.transcribe(track.samples)
+        languages.append(result.language)
+        for recognised in result.segments:
+            words = [
+                Word(word.text, round(word.start, 3), round(word.end, 3), round(word.probability, 4), track.speaker.label)
+                for word in recognised.words
+            ]
+            segments.extend(split_at_pauses(words, options.turns.segment_pause_secs))
+    return segments, (languages[0] if languages else "en")
+
+
+def _assemble(
+    path: Path,
+    audio: DecodedAudio,
+    layout: SpeakerLayout,
+    segments: list[Turn],
+    language: str,
+    transcriber_name: str,
+    options: AnalyzeOptions,
+) -> Conversation:
+    diarized = layout.separation != "none"
+    turns = build_turns(segments, options.turns, merge=diarized)
+    signals = {track.speaker.label: track.samples for track in layout.tracks}
+    for turn in turns:
+        turn.loudness_db = loudness_per_second(signals[turn.speaker], turn.start, turn.end)
+    words = [word for turn in turns for word in turn.words]
+    speakers = [track.speaker for track in layout.tracks]
+    return Conversation(
+        source=audio.source,
+        speakers=speakers,
+        turns=turns,
+        language=language,
+        metadata=metadata_from_filename(path.name, audio.source.sha256, options.filename_metadata),
+        speaker_separation=layout.separation,
+        non_talk=non_talk_periods(words, audio.duration, options.turns.non_talk_min_secs),
+        speaker_time=speaker_talk_time(
+            words, [speaker.label for speaker in speakers], options.turns.segment_pause_secs
+        ),
+        transcriber=transcriber_name,
+        processed_at=datetime.now(),
+        warnings=list(layout.warnings),
+    )

