@@ -63,8 +63,15 @@ def _transcribe_tracks(
         languages.append(result.language)
         for recognised in result.segments:
             words = [
-                Word(word.text, round(word.start, 3), round(word.end, 3), round(word.probability, 4), track.speaker.label)
-                for word in recognised.words
+                Word(
+                    # Segments join with a space, whatever the recogniser put before their first word.
+                    " " + word.text.lstrip() if index == 0 else word.text,
+                    round(word.start, 3),
+                    round(word.end, 3),
+                    round(word.probability, 4),
+                    track.speaker.label,
+                )
+                for index, word in enumerate(recognised.words)
             ]
             segments.extend(split_at_pauses(words, options.turns.segment_pause_secs))
     return segments, (languages[0] if languages else "en")

@@ -139,8 +139,9 @@ def _speech_segment(turn: Turn) -> dict[str, Any]:
         "OutcomesDetected": [],
         "WordConfidence": [
             {
-                # As the reference writes them: no leading space on a turn's first word.
-                "Text": word.text.lstrip() if index == 0 else " " + word.text.lstrip(),
+                # As the reference writes them: no leading space on a turn's first word; later
+                # words keep Whisper's spacing ("B", "-I", "-V" spell a name without spaces).
+                "Text": word.text.lstrip() if index == 0 else word.text,
                 "Confidence": word.confidence,
                 "StartTime": word.start,
                 "EndTime": word.end,

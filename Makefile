@@ -1,0 +1,35 @@
+# The two set-up commands of README.md: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+OUT ?= results/demo
+
+.PHONY: demo test bench install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps: re-install only when the package definition changes.
+$(VENV)/.installed-local: setup.py constraints.txt | $(BIN)/python
+	$(PIP) -e ".[local]"
+	touch $@
+
+$(VENV)/.installed-dev: setup.py constraints.txt $(VENV)/.installed-local
+	$(PIP) -e ".[local,dev]"
+	touch $@
+
+install: $(VENV)/.installed-local
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/callscope analyze examples/calls --out $(OUT)
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+bench: install-dev
+	$(BIN)/python bench/bench_analyze.py --out docs/bench-results.json
+
+clean:
+	rm -rf $(VENV) results build *.egg-info

@@ -1,0 +1,31 @@
+"""Shared fixtures: real sample calls from ../shared/data and one Whisper model per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+DATA = Path(os.environ.get("CALLSCOPE_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+AUTO_REPAIRS = DATA / "lca_auto_repairs" / "Auto_Repairs_40_stereo_ch0customer_ch1agent.wav"
+DEMO_CALL = DATA / "guidance_conversation_analysis" / "demo-call.mp3"
+PCA_MONO = DATA / "pca_samples" / "Auto0_GUID_000_AGENT_ChrisL_DT_2025-02-19T06-01-22_Mono.wav"
+PCA_REFERENCE_JSON = DATA / "pca_samples" / "pca_output_testfile.json"
+JFK = DATA / "faster_whisper_tests" / "jfk.flac"
+STEREO_TWO_UTTERANCES = DATA / "faster_whisper_tests" / "stereo_diarization.wav"
+PYANNOTE_SAMPLE = DATA / "pyannote_sample" / "sample.wav"
+
+
+def pytest_collection_modifyitems(config, items):
+    if not DATA.is_dir():
+        raise pytest.UsageError(f"sample data not found at {DATA}: set CALLSCOPE_TEST_DATA")
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    """The bundled tiny.en, loaded once for the whole test session."""
+    from callscope.options import TranscriptionOptions
+    from callscope.transcription.whisper import FasterWhisperTranscriber
+
+    return FasterWhisperTranscriber(TranscriptionOptions())

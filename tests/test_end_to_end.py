@@ -1,0 +1,164 @@
+"""The two calls the first issue names, through the real CLI and the bundled tiny.en model."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from callscope.cli import main
+from callscope.output.pca import validation_errors
+from tests.conftest import AUTO_REPAIRS, DEMO_CALL, PCA_MONO
+
+CALLS = {"auto": AUTO_REPAIRS, "demo": DEMO_CALL}
+
+
+@pytest.fixture(scope="module")
+def analyzed(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("calls")
+    for path in CALLS.values():
+        shutil.copy(path, folder / path.name)
+    out = tmp_path_factory.mktemp("out")
+    result = CliRunner().invoke(main, ["analyze", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def _document(out, key):
+    return json.loads((out / f"{CALLS[key].stem}.json").read_text())
+
+
+@pytest.mark.parametrize("key", CALLS)
+def test_every_output_is_written(analyzed, key):
+    out, _ = analyzed
+    for suffix in (".json", ".rttm", ".srt", ".vtt", ".txt"):
+        assert (out / f"{CALLS[key].stem}{suffix}").stat().st_size > 0
+
+
+@pytest.mark.parametrize("key", CALLS)
+def test_pca_document_matches_schema(analyzed, key):
+    out, _ = analyzed
+    assert validation_errors(_document(out, key)) == []
+
+
+@pytest.mark.parametrize("key", CALLS)
+def test_channels_become_agent_and_customer(analyzed, key):
+    document = _document(analyzed[0], key)
+    labels = {item["Speaker"]: item["DisplayText"] for item in document["ConversationAnalytics"]["SpeakerLabels"]}
+    # channel 0 is the customer, channel 1 the agent; spk_N is channel N
+    assert labels == {"spk_0": "Customer", "spk_1": "Agent"}
+    segments = document["SpeechSegments"]
+    assert {segment["SegmentSpeaker"] for segment in segments} == {"spk_0", "spk_1"}
+    starts = [segment["SegmentStartTime"] for segment in segments]
+    assert starts == sorted(starts)
+    # Both calls open with the agent's greeting, then the customer answers.
+    assert segments[0]["SegmentSpeaker"] == "spk_1"
+    assert "thank you for calling" in segments[0]["OriginalText"].lower()
+    assert segments[1]["SegmentSpeaker"] == "spk_0"
+
+
+def test_demo_call_content_lands_on_the_right_side(analyzed):
+    segments = _document(analyzed[0], "demo")["SpeechSegments"]
+    customer = " ".join(s["OriginalText"] for s in segments if s["SegmentSpeaker"] == "spk_0").lower()
+    agent = " ".join(s["OriginalText"] for s in segments if s["SegmentSpeaker"] == "spk_1").lower()
+    assert "cancel" in customer and "card" in customer
+    assert "who am i speaking with" in agent
+
+
+@pytest.mark.parametrize("key", CALLS)
+def test_same_speaker_segments_are_merged_under_three_seconds(analyzed, key):
+    segments = _document(analyzed[0], key)["SpeechSegments"]
+    for previous, current in zip(segments, segments[1:]):
+        if previous["SegmentSpeaker"] == current["SegmentSpeaker"]:
+            assert current["SegmentStartTime"] - previous["SegmentEndTime"] >= 3.0
+
+
+@pytest.mark.parametrize("key", CALLS)
+def test_turn_analytics_are_computed_from_audio_and_words(analyzed, key):
+    document = _document(analyzed[0], key)
+    analytics = document["ConversationAnalytics"]
+    duration = float(analytics["Duration"])
+    assert duration == pytest.approx({"auto": 245.38, "demo": 275.39}[key], abs=0.05)
+    for segment in document["SpeechSegments"]:
+        length = segment["SegmentEndTime"] - segment["SegmentStartTime"]
+        # one loudness score per started second, speech well above the silence floor
+        assert len(segment["LoudnessScores"]) == max(1, math.ceil(length - 1e-6))
+        assert max(segment["LoudnessScores"]) > 40
+        words = segment["WordConfidence"]
+        assert "".join(word["Text"] for word in words) == segment["OriginalText"]
+        assert not words[0]["Text"].startswith(" ")
+        assert all(0.0 <= w["Confidence"] <= 1.0 and w["StartTime"] <= w["EndTime"] for w in words)
+    confidences = [w["Confidence"] for s in document["SpeechSegments"] for w in s["WordConfidence"]]
+    job = analytics["SourceInformation"][0]["TranscribeJobInfo"]
+    assert job["AverageWordConfidence"] == pytest.approx(sum(confidences) / len(confidences), abs=1e-3)
+    assert job["ChannelIdentification"] == 1 and job["MediaSampleRateHertz"] == 8000
+
+    talk = analytics["SpeakerTime"]
+    assert 30 < talk["spk_0"]["TotalTimeSecs"] < duration and 30 < talk["spk_1"]["TotalTimeSecs"] < duration
+    quiet = talk["NonTalkTime"]
+    assert quiet["TotalTimeSecs"] == pytest.approx(sum(i["DurationSecs"] for i in quiet["Instances"]), abs=0.01)
+    for instance in quiet["Instances"]:
+        assert instance["DurationSecs"] >= 2.0
+        # nobody says a word inside a quiet period
+        for segment in document["SpeechSegments"]:
+            for word in segment["WordConfidence"]:
+                assert word["EndTime"] <= instance["BeginOffsetSecs"] or word["StartTime"] >= instance["EndOffsetSecs"]
+
+
+def test_interruptions_start_inside_the_other_speakers_words(analyzed):
+    segments = _document(analyzed[0], "demo")["SpeechSegments"]
+    interrupting = [s for s in segments if s["SegmentInterruption"]]
+    assert interrupting, "the demo call has overlapping speech"
+    for segment in interrupting:
+        others = [w for s in segments if s["SegmentSpeaker"] != segment["SegmentSpeaker"] for w in s["WordConfidence"]]
+        start = segment["SegmentStartTime"]
+        assert any(w["StartTime"] < start and w["EndTime"] - start >= 0.2 for w in others)
+
+
+def test_sentiment_fields_are_neutral_until_enrichment(analyzed):
+    document = _document(analyzed[0], "demo")
+    trends = document["ConversationAnalytics"]["SentimentTrends"]
+    assert set(trends) == {"spk_0", "spk_1"}
+    for trend in trends.values():
+        assert [q["Quarter"] for q in trend["SentimentPerQuarter"]] == [1, 2, 3, 4]
+        assert trend["SentimentScore"] == 0.0
+    assert all(s["SentimentScore"] == 0.0 and s["BaseSentimentScores"] == [] for s in document["SpeechSegments"])
+
+
+def test_side_outputs_agree_with_the_pca_document(analyzed):
+    out, _ = analyzed
+    stem = CALLS["demo"].stem
+    document = _document(out, "demo")
+    lines = (out / f"{stem}.txt").read_text().splitlines()
+    assert len(lines) == len(document["SpeechSegments"])
+    assert lines[0].startswith("Agent: ") and lines[1].startswith("Customer: ")
+
+    rttm = [line.split() for line in (out / f"{stem}.rttm").read_text().splitlines()]
+    assert {row[7] for row in rttm} == {"spk_0", "spk_1"}
+    assert all(row[0] == "SPEAKER" and row[1] == stem and float(row[4]) > 0 for row in rttm)
+
+    vtt = (out / f"{stem}.vtt").read_text()
+    assert vtt.startswith("WEBVTT\n\n")
+    cue_times = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})", vtt)
+    assert len(cue_times) >= len(document["SpeechSegments"])
+    srt = (out / f"{stem}.srt").read_text()
+    assert srt.startswith("1\n00:00:0") and " --> " in srt and "Agent: " in srt
+
+
+def test_mono_call_gets_one_speaker_labelled_as_not_diarized(tmp_path):
+    result = CliRunner().invoke(main, ["analyze", str(PCA_MONO), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / f"{PCA_MONO.stem}.json").read_text())
+    analytics = document["ConversationAnalytics"]
+    assert analytics["SpeakerLabels"] == [{"Speaker": "spk_0", "DisplayText": "Speaker (mono, not diarized)"}]
+    assert analytics["SourceInformation"][0]["TranscribeJobInfo"]["ChannelIdentification"] == 0
+    # metadata from the file name, in the reference system's convention
+    assert analytics["GUID"] == "000"
+    assert analytics["Agent"] == "ChrisL"
+    assert analytics["ConversationTime"] == "2025-02-19 06:01:22"
+    assert validation_errors(document) == []
+    assert len(document["SpeechSegments"]) > 10
