@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import conftest
-from audio_factory import load_clip, normalised_xcorr, write_audio, write_video_with_audio
+from tests import conftest
+from tests.audio_factory import load_clip, normalised_xcorr, write_audio, write_video_with_audio
 from callscope.audio.decode import SAMPLE_RATE, decode
 
 CLIP_SECS = 11.0

@@ -33,6 +33,6 @@ def resolve_model(model: str) -> str:
         bundled = bundled_model_path()
         if bundled is not None:
             return str(bundled)
-    if "/" in model and (model.startswith((".", "/", "~")) or candidate.suffix):
+    if model.startswith((".", "/", "~")):
         raise ModelError(f"model directory {model} not found")
     return model

@@ -1,0 +1,95 @@
+"""faster-whisper backend: words and timings, hallucination guards, and where models come from."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from callscope.audio.decode import SAMPLE_RATE, decode
+from callscope.cli import main
+from callscope.errors import ModelError
+from callscope.options import TranscriptionOptions
+from callscope.transcription.models import bundled_model_path, resolve_model
+from callscope.transcription.whisper import FasterWhisperTranscriber
+from tests.conftest import JFK
+
+JFK_TEXT = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z ]", "", text.lower()).split()
+
+
+@pytest.fixture(scope="module")
+def jfk_mono():
+    return decode(JFK).samples.mean(axis=0)
+
+
+def test_words_have_timestamps_and_probabilities(transcriber, jfk_mono):
+    result = transcriber.transcribe(jfk_mono)
+    words = [word for segment in result.segments for word in segment.words]
+    assert _plain("".join(word.text for word in words)) == JFK_TEXT.split()
+    assert result.language == "en"
+    assert all(0 <= w.start <= w.end <= 11.1 and 0 < w.probability <= 1 for w in words)
+    assert [w.start for w in words] == sorted(w.start for w in words)
+
+
+def test_no_words_are_invented_in_a_long_silence(transcriber, jfk_mono):
+    silence = np.zeros(20 * SAMPLE_RATE, dtype=np.float32)
+    words = [w for s in transcriber.transcribe(np.concatenate([jfk_mono, silence, jfk_mono])).segments for w in s.words]
+    assert not [w for w in words if 11.5 < w.start < 30.5], "words placed in the silent gap"
+    assert _plain("".join(w.text for w in words)) == JFK_TEXT.split() * 2
+
+
+def test_noise_without_speech_gives_no_words(transcriber):
+    noise = (np.random.default_rng(0).standard_normal(10 * SAMPLE_RATE) * 0.01).astype(np.float32)
+    assert transcriber.transcribe(noise).segments == []
+
+
+def test_default_model_is_the_bundled_tiny_en():
+    path = bundled_model_path()
+    assert path is not None and (path / "model.bin").is_file()
+    assert resolve_model("tiny.en") == str(path)
+
+
+def test_model_directory_and_hub_names_are_passed_on(tmp_path):
+    assert resolve_model(str(bundled_model_path())) == str(bundled_model_path())
+    assert resolve_model("Systran/faster-whisper-small") == "Systran/faster-whisper-small"
+    assert resolve_model("base") == "base"
+    (tmp_path / "empty-model").mkdir()
+    with pytest.raises(ModelError, match="has no model.bin"):
+        resolve_model(str(tmp_path / "empty-model"))
+    with pytest.raises(ModelError, match="not found"):
+        resolve_model("./no/such/model")
+
+
+def _hub_cache(root, repo: str):
+    """A Hugging Face hub cache holding `repo`, as a download would have left it."""
+    folder = root / f"models--{repo.replace('/', '--')}"
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text("0123abcd")
+    shutil.copytree(bundled_model_path(), folder / "snapshots" / "0123abcd")
+
+
+def test_hub_name_loads_through_the_hub_client(tmp_path, monkeypatch, jfk_mono):
+    # Users with a network name hub models; here the hub client finds the model in its cache.
+    _hub_cache(tmp_path, "Systran/faster-whisper-tiny.en")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    transcriber = FasterWhisperTranscriber(TranscriptionOptions(model="Systran/faster-whisper-tiny.en"))
+    words = [w for s in transcriber.transcribe(jfk_mono).segments for w in s.words]
+    assert _plain("".join(w.text for w in words)) == JFK_TEXT.split()
+
+
+def test_unavailable_hub_model_is_a_one_line_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = CliRunner().invoke(main, ["analyze", str(JFK), "--out", str(tmp_path / "out"), "--model", "base"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if "error" in line]
+    assert lines == [lines[0]] and lines[0].startswith("callscope: error: cannot load Whisper model 'base'")
+    assert "Traceback" not in result.output
