@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
 
-from callscope.audio.decode import AUDIO_EXTENSIONS, file_sha256
+from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
 from callscope.errors import InputError, ModelError
 from callscope.options import AnalyzeOptions, TranscriptionOptions
 from callscope.output.writers import output_paths, write_atomic, write_outputs
@@ -117,12 +117,13 @@ def process_call(
     KeyboardInterrupt do propagate because they concern the whole batch."""
     started = time.perf_counter()
     try:
-        sha256 = file_sha256(job.source) if job.source.is_file() else ""
-        if sha256 and not force:
+        check_readable(job.source)
+        sha256 = file_sha256(job.source)
+        if not force:
             previous = records.finished(job, sha256)
             if previous is not None:
                 return previous
-        conversation = analyze_call(job.source, transcriber, options, sha256=sha256 or None, on_stage=on_stage)
+        conversation = analyze_call(job.source, transcriber, options, sha256=sha256, on_stage=on_stage)
         written = write_outputs(conversation, job.stem)
         result = CallResult(
             source=str(job.source),
@@ -142,7 +143,7 @@ def process_call(
     except (ModelError, KeyboardInterrupt):
         raise
     except OSError as error:
-        return _failed(job, f"cannot read or write: {error}", "io_error", started)
+        return _failed(job, f"cannot read or write {error.filename or 'a file'}: {error.strerror or error}", "io_error", started)
     except Exception as error:  # a bug or an unforeseen input: report it, keep the batch going
         return _failed(job, f"internal error: {type(error).__name__}: {error}", "internal_error", started)
 

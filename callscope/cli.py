@@ -57,7 +57,8 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+# readable=False: an unreadable file is one failed call, reported with the others, not a usage error.
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("callscope-results"),
               show_default=True, help="Folder for results (created if missing).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,

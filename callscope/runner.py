@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -34,7 +35,7 @@ def run_analyze(
     summary = Console(soft_wrap=True)
     calls = discover(inputs, out_dir)
     if not calls:
-        console.print("No audio files found in: " + ", ".join(str(path) for path in inputs))
+        console.print("No audio files found in: " + escape(", ".join(str(path) for path in inputs)))
         return 0
     out_dir.mkdir(parents=True, exist_ok=True)
     records = CompletionRecords(out_dir, options.fingerprint())
@@ -71,21 +72,22 @@ def run_analyze(
     counts = {status: sum(result.status == status for result in results) for status in _STATUS_STYLE}
     summary.print(
         f"{counts['done']} analysed, {counts['skipped']} already done, {counts['failed']} failed. "
-        f"Results in [bold]{out_dir}[/bold]"
+        f"Results in [bold]{escape(str(out_dir))}[/bold]"
     )
     if failures_file:
-        summary.print(f"Failures listed in [bold]{failures_file}[/bold]")
+        summary.print(f"Failures listed in [bold]{escape(str(failures_file))}[/bold]")
     return counts["failed"]
 
 
 def _status_line(result: CallResult) -> str:
-    style = _STATUS_STYLE[result.status]
+    # File names and errors are text, not markup: "call[red].wav" must print as it is.
+    style, source = _STATUS_STYLE[result.status], escape(result.source)
     if result.status == "failed":
-        return f"[{style}]failed[/{style}]  {result.source}: {result.error}"
-    line = f"[{style}]{result.status:6s}[/{style}]  {result.source}"
+        return f"[{style}]failed[/{style}]  {source}: {escape(result.error)}"
+    line = f"[{style}]{result.status:6s}[/{style}]  {source}"
     if result.status == "done":
         line += f" ({result.duration:.0f} s of audio in {result.elapsed:.1f} s)"
-    return line + "".join(f"\n        [yellow]warning:[/yellow] {warning}" for warning in result.warnings)
+    return line + "".join(f"\n        [yellow]warning:[/yellow] {escape(warning)}" for warning in result.warnings)
 
 
 def _summary_table(results: list[CallResult]) -> Table:
@@ -104,7 +106,7 @@ def _summary_table(results: list[CallResult]) -> Table:
         elif result.warnings:
             status += f" ({len(result.warnings)} warning{'s' if len(result.warnings) > 1 else ''})"
         table.add_row(
-            Path(result.source).name,
+            escape(Path(result.source).name),
             status,
             f"{result.duration:.1f}" if result.duration else "",
             str(result.speakers or ""),

@@ -328,23 +328,12 @@ def test_unreadable_file_in_folder_fails_alone(unreadable_batch) -> None:
     _assert_reported_once("locked.wav", record["error"], done.stdout, done.stderr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: batch.process_call hashes the file (file_sha256) before decode's "
-    "check_readable runs, so PermissionError is caught as OSError → kind 'io_error'",
-)
 def test_unreadable_file_in_folder_has_kind_unreadable(unreadable_batch) -> None:
     _, out, _ = unreadable_batch
     (record,) = _failures(out)
     assert record["kind"] == "unreadable"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: cli.analyze declares PATHS as click.Path(...) whose default readable=True "
-    "makes click abort the whole batch with a usage error (exit 2) for an unreadable file named "
-    "on the command line; no call is analysed and failures.jsonl is not written",
-)
 def test_unreadable_and_missing_files_given_explicitly(unreadable_dir, tmp_path: Path) -> None:
     root, locked, prefix = unreadable_dir
     out = root / "explicit-out"
