@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
@@ -190,21 +190,22 @@ def run_serial(
 # ---- parallel: one transcriber per worker process, loaded once -------------------------------
 
 _worker_transcriber: Transcriber | None = None
+_worker_load_error: ModelError | None = None
 
 
 def _worker_init(transcription: TranscriptionOptions) -> None:
-    global _worker_transcriber
+    global _worker_transcriber, _worker_load_error
     from callscope.transcription.whisper import FasterWhisperTranscriber
 
     try:
         _worker_transcriber = FasterWhisperTranscriber(transcription)
-    except ModelError:
-        _worker_transcriber = None  # reported per call below, so the parent can stop cleanly
+    except ModelError as error:
+        _worker_load_error = error  # raised with the first call, so the parent stops cleanly
 
 
 def _worker_process(job: CallJob, options: AnalyzeOptions, out_dir: Path, force: bool) -> CallResult:
     if _worker_transcriber is None:
-        raise ModelError(f"cannot load Whisper model '{options.transcription.model}'")
+        raise _worker_load_error or ModelError("the Whisper model was not loaded")
     return process_call(job, _worker_transcriber, options, CompletionRecords(out_dir, options.fingerprint()), force)
 
 
@@ -216,8 +217,6 @@ def run_parallel(
     threads = max(1, (os.cpu_count() or 1) // workers)
     transcription = options.transcription
     if not transcription.cpu_threads:
-        from dataclasses import replace
-
         transcription = replace(transcription, cpu_threads=threads)
         options = replace(options, transcription=transcription)
     # spawn, not fork: CTranslate2 and ONNX Runtime thread pools do not survive a fork.

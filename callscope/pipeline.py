@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -22,13 +21,6 @@ from callscope.turns import build_turns, split_at_pauses
 _SILENT_PEAK = 1e-3
 
 StageHook = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class StageTimings:
-    decode: float = 0.0
-    transcribe: float = 0.0
-    analyse: float = 0.0
 
 
 def analyze_call(

@@ -6,8 +6,13 @@ sorted by start time, and consecutive segments of one speaker less than 3.0 s ap
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from callscope.model import TimeSpan, Turn, Word
 from callscope.options import TurnOptions
+
+# Whisper stretches a word over a following pause at most a few seconds; 30 s is ample.
+_LONGEST_WORD_SECS = 30.0
 
 
 def split_at_pauses(words: list[Word], pause_secs: float) -> list[Turn]:
@@ -39,11 +44,14 @@ def merge_same_speaker(segments: list[Turn], gap_secs: float) -> list[Turn]:
 def mark_interruptions(turns: list[Turn], overlap_secs: float) -> None:
     """A turn interrupts when it starts while another speaker still has at least `overlap_secs`
     of a word left to say."""
-    words = [word for turn in turns for word in turn.words]
+    words = sorted((word for turn in turns for word in turn.words), key=lambda word: word.start)
+    starts = [word.start for word in words]
     for turn in turns:
+        # Only words starting shortly before the turn can still be running when it starts.
+        first = bisect_left(starts, turn.start - _LONGEST_WORD_SECS)
+        last = bisect_left(starts, turn.start)
         turn.interruption = any(
-            word.speaker != turn.speaker and word.start < turn.start and word.end - turn.start >= overlap_secs
-            for word in words
+            word.speaker != turn.speaker and word.end - turn.start >= overlap_secs for word in words[first:last]
         )
 
 

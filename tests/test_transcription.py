@@ -96,3 +96,16 @@ def test_unavailable_hub_model_is_a_one_line_error(tmp_path, monkeypatch):
     lines = [line for line in result.output.splitlines() if "error" in line]
     assert lines == [lines[0]] and lines[0].startswith("callscope: error: cannot load Whisper model 'base'")
     assert "Traceback" not in result.output
+
+
+def test_unavailable_model_with_parallel_jobs_stops_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    for name in ("a.flac", "b.flac"):
+        shutil.copy(JFK, calls / name)
+    result = CliRunner().invoke(main, ["analyze", str(calls), "--out", str(tmp_path / "out"), "--jobs", "2", "--model", "base"])
+    assert result.exit_code == 2
+    assert "callscope: error: cannot load Whisper model 'base'" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,26 @@
+"""What users install: the schema ships, the sample calls and tests do not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_has_the_schema_and_no_sample_audio(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("callscope-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "callscope/schemas/pca.schema.json" in names
+    assert "callscope/cli.py" in names
+    assert not [name for name in names if name.endswith((".wav", ".mp3", ".flac"))]
+    assert not [name for name in names if name.startswith(("tests/", "examples/", "bench/"))]
+    entry_points = next(name for name in names if name.endswith("entry_points.txt"))
+    assert "callscope = callscope.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
