@@ -40,6 +40,9 @@ class Speaker:
     role: Role
     channel: int | None = None
     display_name: str = ""
+    # Set when the role was inferred from what the speaker said (mono calls), not from a channel.
+    role_confidence: float | None = None
+    role_evidence: tuple[str, ...] = ()
 
     @property
     def display_text(self) -> str:

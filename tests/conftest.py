@@ -29,3 +29,21 @@ def transcriber():
     from callscope.transcription.whisper import FasterWhisperTranscriber
 
     return FasterWhisperTranscriber(TranscriptionOptions())
+
+
+@pytest.fixture(scope="session")
+def stereo_calls_analyzed(tmp_path_factory):
+    """The two stereo sample calls through the real CLI, once per session: (output dir, output)."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from callscope.cli import main
+
+    folder = tmp_path_factory.mktemp("calls")
+    for path in (AUTO_REPAIRS, DEMO_CALL):
+        shutil.copy(path, folder / path.name)
+    out = tmp_path_factory.mktemp("out")
+    result = CliRunner().invoke(main, ["analyze", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -18,14 +17,8 @@ CALLS = {"auto": AUTO_REPAIRS, "demo": DEMO_CALL}
 
 
 @pytest.fixture(scope="module")
-def analyzed(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("calls")
-    for path in CALLS.values():
-        shutil.copy(path, folder / path.name)
-    out = tmp_path_factory.mktemp("out")
-    result = CliRunner().invoke(main, ["analyze", str(folder), "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out, result.output
+def analyzed(stereo_calls_analyzed):
+    return stereo_calls_analyzed
 
 
 def _document(out, key):

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import Any
 
 from callscope.analytics.sentiment_trends import POLARITY_THRESHOLD, sentiment_trends
-from callscope.model import Conversation, Turn
+from callscope.model import Conversation, Speaker, Turn
 
 # Reference-system placeholder for metadata the file name did not carry.
 _MISSING = "None"
@@ -64,9 +64,7 @@ def _conversation_analytics(conversation: Conversation) -> dict[str, Any]:
         "LanguageCode": _language_code(conversation.language),
         "Duration": f"{conversation.source.duration:.2f}",
         "EntityRecognizerName": "",
-        "SpeakerLabels": [
-            {"Speaker": speaker.label, "DisplayText": speaker.display_text} for speaker in conversation.speakers
-        ],
+        "SpeakerLabels": [_speaker_label(speaker) for speaker in conversation.speakers],
         "SentimentTrends": sentiment_trends(conversation),
         "SpeakerTime": _speaker_time(conversation),
         "CustomEntities": [],
@@ -94,6 +92,14 @@ def _conversation_analytics(conversation: Conversation) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _speaker_label(speaker: Speaker) -> dict[str, Any]:
+    label: dict[str, Any] = {"Speaker": speaker.label, "DisplayText": speaker.display_text}
+    if speaker.role_confidence is not None:
+        label["RoleConfidence"] = speaker.role_confidence
+        label["RoleEvidence"] = list(speaker.role_evidence)
+    return label
 
 
 def _speaker_time(conversation: Conversation) -> dict[str, Any]:
