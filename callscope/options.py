@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from callscope.model import Role
+from callscope.speakers.diarization import SpeakerCount
+from callscope.speakers.roles import RolePhrases
 
 BUNDLED_MODEL = "tiny.en"
 
@@ -92,6 +94,8 @@ class AnalyzeOptions:
     transcription: TranscriptionOptions = field(default_factory=TranscriptionOptions)
     turns: TurnOptions = field(default_factory=TurnOptions)
     filename_metadata: FilenameMetadataOptions = field(default_factory=FilenameMetadataOptions)
+    speaker_count: SpeakerCount = field(default_factory=SpeakerCount)
+    role_phrases: RolePhrases | None = None  # None: the phrases shipped with callscope
 
     def fingerprint(self) -> str:
         """A short hash of every option that changes results (thread counts do not)."""

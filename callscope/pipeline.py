@@ -14,6 +14,9 @@ from callscope.metadata import metadata_from_filename
 from callscope.model import Conversation, Turn, Word
 from callscope.options import AnalyzeOptions
 from callscope.speakers.channels import SpeakerLayout, split_speakers
+from callscope.speakers.diarization import Diarizer
+from callscope.speakers.mono import diarize_mono
+from callscope.speakers.roles import apply_roles, detect_roles
 from callscope.transcription.base import Transcriber
 from callscope.turns import build_turns, split_at_pauses
 
@@ -29,8 +32,12 @@ def analyze_call(
     options: AnalyzeOptions = AnalyzeOptions(),
     sha256: str | None = None,
     on_stage: StageHook | None = None,
+    diarizer: Diarizer | None = None,
 ) -> Conversation:
-    """Analyse one recording. Raises InputError for anything wrong with the file."""
+    """Analyse one recording. Raises InputError for anything wrong with the file.
+
+    Mono calls are diarized when a `diarizer` is given; otherwise they keep one speaker.
+    """
     report = on_stage or (lambda stage: None)
     report("decoding")
     audio = decode(path, options.decode, sha256=sha256)
@@ -38,35 +45,39 @@ def analyze_call(
         raise InputError(str(path), "audio is silent (peak below -60 dBFS)", "silent")
     layout = split_speakers(audio, options.speakers)
     report("transcribing")
-    segments, language = _transcribe_tracks(layout, transcriber, options)
-    if not segments:
+    word_groups, language = _transcribe_tracks(layout, transcriber)
+    if not word_groups:
         raise InputError(str(path), "no speech found in the audio", "no_speech")
+    if diarizer is not None and layout.separation == "none":
+        report("diarizing")
+        layout, word_groups = diarize_mono(layout, word_groups, diarizer, options.speaker_count)
     report("analysing")
+    segments = [segment for group in word_groups for segment in split_at_pauses(group, options.turns.segment_pause_secs)]
     return _assemble(path, audio, layout, segments, language, transcriber.name, options)
 
 
-def _transcribe_tracks(
-    layout: SpeakerLayout, transcriber: Transcriber, options: AnalyzeOptions
-) -> tuple[list[Turn], str]:
-    segments: list[Turn] = []
+def _transcribe_tracks(layout: SpeakerLayout, transcriber: Transcriber) -> tuple[list[list[Word]], str]:
+    """The words of every track, one group per recognised segment."""
+    groups: list[list[Word]] = []
     languages: list[str] = []
     for track in layout.tracks:
         result = transcriber.transcribe(track.samples)
         languages.append(result.language)
         for recognised in result.segments:
-            words = [
-                Word(
-                    # Segments join with a space, whatever the recogniser put before their first word.
-                    " " + word.text.lstrip() if index == 0 else word.text,
-                    round(word.start, 3),
-                    round(word.end, 3),
-                    round(word.probability, 4),
-                    track.speaker.label,
-                )
-                for index, word in enumerate(recognised.words)
-            ]
-            segments.extend(split_at_pauses(words, options.turns.segment_pause_secs))
-    return segments, (languages[0] if languages else "en")
+            groups.append(
+                [
+                    Word(
+                        # Segments join with a space, whatever the recogniser put before their first word.
+                        " " + word.text.lstrip() if index == 0 else word.text,
+                        round(word.start, 3),
+                        round(word.end, 3),
+                        round(word.probability, 4),
+                        track.speaker.label,
+                    )
+                    for index, word in enumerate(recognised.words)
+                ]
+            )
+    return groups, (languages[0] if languages else "en")
 
 
 def _assemble(
@@ -78,13 +89,18 @@ def _assemble(
     transcriber_name: str,
     options: AnalyzeOptions,
 ) -> Conversation:
-    diarized = layout.separation != "none"
-    turns = build_turns(segments, options.turns, merge=diarized)
+    separated = layout.separation != "none"
+    turns = build_turns(segments, options.turns, merge=separated)
     signals = {track.speaker.label: track.samples for track in layout.tracks}
     for turn in turns:
         turn.loudness_db = loudness_per_second(signals[turn.speaker], turn.start, turn.end)
     words = [word for turn in turns for word in turn.words]
     speakers = [track.speaker for track in layout.tracks]
+    warnings = list(layout.warnings)
+    if layout.separation == "diarization":
+        # Mono calls have no channel definitions: the roles come from what each speaker says.
+        decision = detect_roles(turns, [speaker.label for speaker in speakers], options.role_phrases)
+        speakers = apply_roles(speakers, decision)
     return Conversation(
         source=audio.source,
         speakers=speakers,
@@ -98,5 +114,5 @@ def _assemble(
         ),
         transcriber=transcriber_name,
         processed_at=datetime.now(),
-        warnings=list(layout.warnings),
+        warnings=warnings,
     )

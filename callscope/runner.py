@@ -20,6 +20,7 @@ from callscope.batch import (
     write_failures,
 )
 from callscope.options import AnalyzeOptions
+from callscope.output.writers import remove_stale_partial_files
 
 _STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
 
@@ -38,6 +39,7 @@ def run_analyze(
         console.print("No audio files found in: " + escape(", ".join(str(path) for path in inputs)))
         return 0
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_partial_files(out_dir)  # litter of a killed run; its results were never complete
     records = CompletionRecords(out_dir, options.fingerprint())
     results: list[CallResult] = []
     progress = Progress(

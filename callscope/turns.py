@@ -16,11 +16,12 @@ _LONGEST_WORD_SECS = 30.0
 
 
 def split_at_pauses(words: list[Word], pause_secs: float) -> list[Turn]:
-    """One speaker's words (one recogniser segment) → segments, cut where they pause."""
+    """Words of one recogniser segment → segments, cut where the speaker pauses or changes
+    (a diarized mono segment may hold several speakers)."""
     segments: list[Turn] = []
     current: list[Word] = []
     for word in words:
-        if current and word.start - current[-1].end >= pause_secs:
+        if current and (word.speaker != current[-1].speaker or word.start - current[-1].end >= pause_secs):
             segments.append(Turn(speaker=current[0].speaker, words=current))
             current = []
         current.append(word)

@@ -74,20 +74,20 @@ def test_killed_run_resumes_with_only_the_unfinished_calls(tmp_path):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (done_dir.is_dir() and any(done_dir.iterdir())):
+    while time.monotonic() < deadline and not (done_dir.is_dir() and any(done_dir.glob("*.json"))):
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    finished = len(list(done_dir.iterdir()))
+    finished = len(list(done_dir.glob("*.json")))
     assert 1 <= finished < 3, "the kill must land between calls for this test to mean anything"
     # Whatever the kill interrupted, no output is half-written: every file is complete or absent.
-    for path in out.glob("*.json"):
+    for path in [*out.glob("*.json"), *done_dir.glob("*.json")]:
         json.loads(path.read_text())
-    assert not list(out.rglob("*.part"))
 
     resumed = _analyze(str(calls), "--out", str(out))
     assert resumed.exit_code == 0, resumed.output
     assert f"{3 - finished} analysed, {finished} already done, 0 failed" in resumed.output
+    assert not list(out.rglob("*.part")), "the re-run clears what the killed writer left"
     for name in ("jfk", "sample", "stereo_diarization"):
         assert all((out / f"{name}{suffix}").is_file() for suffix in SUFFIXES)
 
@@ -138,3 +138,19 @@ def test_bad_channel_definition_is_a_usage_error(tmp_path):
     result = _analyze(str(JFK), "--out", str(tmp_path), "--channels", "0=BOSS")
     assert result.exit_code == 2
     assert "is not CHANNEL=ROLE" in result.output
+
+
+def test_only_partial_files_of_dead_writers_are_removed(tmp_path):
+    from callscope.output.writers import remove_stale_partial_files, write_atomic
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "sub").mkdir()
+    stale = tmp_path / "sub" / f".call.json.{dead.pid}.abc123.part"
+    live = tmp_path / f".call.srt.{os.getpid()}.def456.part"
+    stale.write_text("{")
+    live.write_text("1")
+    write_atomic(tmp_path / "call.txt", "Agent: hello\n")
+    assert remove_stale_partial_files(tmp_path) == 1
+    assert not stale.exists() and live.exists()
+    assert (tmp_path / "call.txt").read_text() == "Agent: hello\n"

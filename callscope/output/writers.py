@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -22,9 +23,15 @@ SERIALIZERS: dict[str, Callable[[Conversation], str]] = {
 }
 
 
+_PARTIAL_SUFFIX = ".part"
+
+
 def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    # The writer's PID in the name lets a later run tell a killed writer's leftovers from a live one's.
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=_PARTIAL_SUFFIX
+    )
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -34,6 +41,27 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_partial_files(directory: Path) -> int:
+    """Delete temporary files left by writers that were killed mid-write; return how many."""
+    removed = 0
+    for partial in directory.rglob(f".*{_PARTIAL_SUFFIX}"):
+        match = re.search(r"\.(\d+)\.[^.]*\.part$", partial.name)
+        if match and not _process_alive(int(match[1])):
+            partial.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 def output_paths(stem: Path) -> list[Path]:
