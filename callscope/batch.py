@@ -22,10 +22,10 @@ from pathlib import Path
 
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
 from callscope.errors import InputError, ModelError
-from callscope.options import AnalyzeOptions, TranscriptionOptions
+from callscope.engines import Engines, load_engines
+from callscope.options import AnalyzeOptions
 from callscope.output.writers import output_paths, write_atomic, write_outputs
 from callscope.pipeline import analyze_call
-from callscope.transcription.base import Transcriber
 
 STATE_DIR = ".callscope"
 FAILURES_FILE = "failures.jsonl"
@@ -107,7 +107,7 @@ class CompletionRecords:
 
 def process_call(
     job: CallJob,
-    transcriber: Transcriber,
+    engines: Engines,
     options: AnalyzeOptions,
     records: CompletionRecords,
     force: bool = False,
@@ -123,7 +123,9 @@ def process_call(
             previous = records.finished(job, sha256)
             if previous is not None:
                 return previous
-        conversation = analyze_call(job.source, transcriber, options, sha256=sha256, on_stage=on_stage)
+        conversation = analyze_call(
+            job.source, engines.transcriber, options, sha256=sha256, on_stage=on_stage, diarizer=engines.diarizer
+        )
         written = write_outputs(conversation, job.stem)
         result = CallResult(
             source=str(job.source),
@@ -176,7 +178,7 @@ def write_failures(out_dir: Path, results: list[CallResult]) -> Path | None:
 
 def run_serial(
     jobs: list[CallJob],
-    transcriber: Transcriber,
+    engines: Engines,
     options: AnalyzeOptions,
     records: CompletionRecords,
     force: bool,
@@ -184,29 +186,27 @@ def run_serial(
 ) -> Iterator[CallResult]:
     for job in jobs:
         stage_hook = (lambda stage, job=job: on_stage(job, stage)) if on_stage else None
-        yield process_call(job, transcriber, options, records, force, stage_hook)
+        yield process_call(job, engines, options, records, force, stage_hook)
 
 
 # ---- parallel: one transcriber per worker process, loaded once -------------------------------
 
-_worker_transcriber: Transcriber | None = None
+_worker_engines: Engines | None = None
 _worker_load_error: ModelError | None = None
 
 
-def _worker_init(transcription: TranscriptionOptions) -> None:
-    global _worker_transcriber, _worker_load_error
-    from callscope.transcription.whisper import FasterWhisperTranscriber
-
+def _worker_init(options: AnalyzeOptions) -> None:
+    global _worker_engines, _worker_load_error
     try:
-        _worker_transcriber = FasterWhisperTranscriber(transcription)
+        _worker_engines = load_engines(options)
     except ModelError as error:
         _worker_load_error = error  # raised with the first call, so the parent stops cleanly
 
 
 def _worker_process(job: CallJob, options: AnalyzeOptions, out_dir: Path, force: bool) -> CallResult:
-    if _worker_transcriber is None:
-        raise _worker_load_error or ModelError("the Whisper model was not loaded")
-    return process_call(job, _worker_transcriber, options, CompletionRecords(out_dir, options.fingerprint()), force)
+    if _worker_engines is None:
+        raise _worker_load_error or ModelError("the models were not loaded")
+    return process_call(job, _worker_engines, options, CompletionRecords(out_dir, options.fingerprint()), force)
 
 
 def run_parallel(
@@ -215,13 +215,11 @@ def run_parallel(
     """Run calls in `workers` processes; CPU threads are shared out so the machine is not
     oversubscribed."""
     threads = max(1, (os.cpu_count() or 1) // workers)
-    transcription = options.transcription
-    if not transcription.cpu_threads:
-        transcription = replace(transcription, cpu_threads=threads)
-        options = replace(options, transcription=transcription)
+    if not options.transcription.cpu_threads:
+        options = replace(options, transcription=replace(options.transcription, cpu_threads=threads))
     # spawn, not fork: CTranslate2 and ONNX Runtime thread pools do not survive a fork.
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
-                             initargs=(transcription,)) as pool:
+                             initargs=(options,)) as pool:
         futures = {pool.submit(_worker_process, job, options, out_dir, force): job for job in jobs}
         try:
             for future in as_completed(futures):

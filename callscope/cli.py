@@ -11,6 +11,8 @@ import click
 from callscope import __version__
 from callscope.errors import CallscopeError
 from callscope.model import Role
+from callscope.speakers.diarization import SpeakerCount
+from callscope.speakers.roles import RolePhrases
 from callscope.options import (
     BUNDLED_MODEL,
     DEFAULT_CHANNELS,
@@ -74,6 +76,15 @@ def main() -> None:
 @click.option("--threads", type=click.IntRange(min=0), default=0, help="CPU threads (0: all cores).")
 @click.option("--channels", callback=_parse_channels, default=None,
               help="Who is on which channel of stereo calls.  [default: 0=CUSTOMER,1=AGENT]")
+@click.option("--diarizer", type=click.Choice(["embedded", "none"]), default="embedded", show_default=True,
+              help="Who spoke when on mono calls: the embedded diarizer, or none (one speaker).")
+@click.option("--speakers", default="2", show_default=True,
+              help="Speakers on a mono call, or 'auto' to estimate within --min/--max-speakers.")
+@click.option("--min-speakers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--max-speakers", type=click.IntRange(min=1), default=6, show_default=True)
+@click.option("--role-phrases", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="JSON file of phrases that tell the agent from the customer on mono calls "
+                   "(shape of callscope/speakers/role_phrases.json).")
 @click.option("--max-duration", callback=_parse_duration, default="4:00:00", show_default=True,
               help="Refuse calls longer than this (seconds or H:MM:SS).")
 @click.option("--guid-pattern", default=_DEFAULT_NAMES.guid_pattern, show_default=True,
@@ -88,7 +99,8 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
 def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, model: str, compute_type: str,
             device: str, beam_size: int, language: str, no_vad: bool, threads: int,
-            channels: tuple[ChannelDefinition, ...], max_duration: float, guid_pattern: str, agent_pattern: str,
+            channels: tuple[ChannelDefinition, ...], diarizer: str, speakers: str, min_speakers: int,
+            max_speakers: int, role_phrases: Path | None, max_duration: float, guid_pattern: str, agent_pattern: str,
             cust_pattern: str, datetime_pattern: str, datetime_format: str, location: str, quiet: bool) -> None:
     """Analyse call recordings (files or folders, searched recursively).
 
@@ -96,7 +108,17 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
     """
     from callscope.runner import run_analyze
 
+    try:
+        count = SpeakerCount(
+            exact=None if speakers == "auto" else int(speakers), minimum=min_speakers, maximum=max_speakers
+        )
+        phrases = RolePhrases.load(role_phrases) if role_phrases else None
+    except ValueError as error:
+        raise click.BadParameter(str(error).replace("invalid literal for int() with base 10", "not a number")) from None
     options = AnalyzeOptions(
+        diarizer=diarizer,
+        speaker_count=count,
+        role_phrases=phrases,
         decode=DecodeOptions(max_duration_secs=max_duration),
         speakers=SpeakerOptions(channels=channels),
         transcription=TranscriptionOptions(

@@ -94,6 +94,8 @@ class AnalyzeOptions:
     transcription: TranscriptionOptions = field(default_factory=TranscriptionOptions)
     turns: TurnOptions = field(default_factory=TurnOptions)
     filename_metadata: FilenameMetadataOptions = field(default_factory=FilenameMetadataOptions)
+    # "embedded" diarizes mono calls with the models shipped in callscope; "none" keeps one speaker.
+    diarizer: str = "embedded"
     speaker_count: SpeakerCount = field(default_factory=SpeakerCount)
     role_phrases: RolePhrases | None = None  # None: the phrases shipped with callscope
 

@@ -19,6 +19,7 @@ from callscope.batch import (
     run_serial,
     write_failures,
 )
+from callscope.engines import load_engines
 from callscope.options import AnalyzeOptions
 from callscope.output.writers import remove_stale_partial_files
 
@@ -53,11 +54,8 @@ def run_analyze(
             progress.update(task, description=f"{call.source.name}: {stage}")
 
         if jobs == 1:
-            from callscope.transcription.whisper import FasterWhisperTranscriber
-
-            progress.update(task, description=f"loading model {options.transcription.model}")
-            transcriber = FasterWhisperTranscriber(options.transcription)
-            stream = run_serial(calls, transcriber, options, records, force, show_stage)
+            progress.update(task, description=f"loading models ({options.transcription.model})")
+            stream = run_serial(calls, load_engines(options), options, records, force, show_stage)
         else:
             progress.update(task, description=f"starting {jobs} workers")
             stream = run_parallel(calls, options, out_dir, jobs, force)
@@ -96,7 +94,7 @@ def _summary_table(results: list[CallResult]) -> Table:
     # Full errors and warnings are in the per-call lines and failures.jsonl; the table keeps to
     # short columns so it fits an 80-column terminal.
     table = Table(title="callscope analyze", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("call", no_wrap=True, overflow="ellipsis", max_width=34)
+    table.add_column("call", no_wrap=True, overflow="ellipsis", max_width=28)
     table.add_column("status", no_wrap=True)
     for column in ("audio s", "speakers", "turns", "speed"):
         table.add_column(column, justify="right", no_wrap=True)

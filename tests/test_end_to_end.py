@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from callscope.cli import main
 from callscope.output.pca import validation_errors
-from tests.conftest import AUTO_REPAIRS, DEMO_CALL, PCA_MONO
+from tests.conftest import AUTO_REPAIRS, DEMO_CALL, JFK, PCA_MONO
 
 CALLS = {"auto": AUTO_REPAIRS, "demo": DEMO_CALL}
 
@@ -142,16 +142,47 @@ def test_side_outputs_agree_with_the_pca_document(analyzed):
     assert srt.startswith("1\n00:00:0") and " --> " in srt and "Agent: " in srt
 
 
-def test_mono_call_gets_one_speaker_labelled_as_not_diarized(tmp_path):
-    result = CliRunner().invoke(main, ["analyze", str(PCA_MONO), "--out", str(tmp_path)])
+@pytest.fixture(scope="module")
+def mono_call(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mono")
+    result = CliRunner().invoke(main, ["analyze", str(PCA_MONO), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    document = json.loads((tmp_path / f"{PCA_MONO.stem}.json").read_text())
-    analytics = document["ConversationAnalytics"]
-    assert analytics["SpeakerLabels"] == [{"Speaker": "spk_0", "DisplayText": "Speaker (mono, not diarized)"}]
+    return json.loads((out / f"{PCA_MONO.stem}.json").read_text())
+
+
+def test_mono_call_is_diarized_into_agent_and_customer(mono_call):
+    analytics = mono_call["ConversationAnalytics"]
+    labels = {label["Speaker"]: label for label in analytics["SpeakerLabels"]}
+    assert {label["DisplayText"] for label in labels.values()} == {"Agent", "Customer"}
+    agent = next(label for label in labels.values() if label["DisplayText"] == "Agent")
+    assert agent["RoleConfidence"] > 0.9 and "agent: thank you for calling" in agent["RoleEvidence"]
+    segments = mono_call["SpeechSegments"]
+    assert {segment["SegmentSpeaker"] for segment in segments} == set(labels)
+    # the agent answers the call: "Thank you for calling ... How can I help you today?"
+    assert segments[0]["SegmentSpeaker"] == agent["Speaker"]
+    assert "thank you for calling" in segments[0]["OriginalText"].lower()
+    # speakers alternate: same-speaker neighbours only when 3 s or more apart
+    for previous, current in zip(segments, segments[1:]):
+        if previous["SegmentSpeaker"] == current["SegmentSpeaker"]:
+            assert current["SegmentStartTime"] - previous["SegmentEndTime"] >= 3.0
+    talk = analytics["SpeakerTime"]
+    assert all(talk[label]["TotalTimeSecs"] > 30 for label in labels)
     assert analytics["SourceInformation"][0]["TranscribeJobInfo"]["ChannelIdentification"] == 0
-    # metadata from the file name, in the reference system's convention
+    assert validation_errors(mono_call) == []
+
+
+def test_mono_call_metadata_from_the_file_name(mono_call):
+    analytics = mono_call["ConversationAnalytics"]
     assert analytics["GUID"] == "000"
     assert analytics["Agent"] == "ChrisL"
     assert analytics["ConversationTime"] == "2025-02-19 06:01:22"
+
+
+def test_without_diarizer_a_mono_call_has_one_speaker_labelled_as_such(tmp_path):
+    result = CliRunner().invoke(main, ["analyze", str(JFK), "--out", str(tmp_path), "--diarizer", "none"])
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "jfk.json").read_text())
+    assert document["ConversationAnalytics"]["SpeakerLabels"] == [
+        {"Speaker": "spk_0", "DisplayText": "Speaker (mono, not diarized)"}
+    ]
     assert validation_errors(document) == []
-    assert len(document["SpeechSegments"]) > 10

@@ -19,6 +19,8 @@ def test_wheel_has_the_schema_and_no_sample_audio(tmp_path):
     (wheel,) = tmp_path.glob("callscope-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "callscope/schemas/pca.schema.json" in names
+    assert "callscope/speakers/role_phrases.json" in names
+    assert {"callscope/models/segmentation-3.0.onnx", "callscope/models/resemblyzer_ge2e.onnx"} <= set(names)
     assert "callscope/cli.py" in names
     assert not [name for name in names if name.endswith((".wav", ".mp3", ".flac"))]
     assert not [name for name in names if name.startswith(("tests/", "examples/", "bench/"))]
