@@ -29,7 +29,7 @@ test: install-dev
 	$(BIN)/python -m pytest
 
 bench: install-dev
-	$(BIN)/python bench/bench_analyze.py --out docs/bench-results.json
+	$(BIN)/python bench/bench_analyze.py --repeat 3 --out docs/bench-results-diarized.json
 
 clean:
 	rm -rf $(VENV) results build *.egg-info

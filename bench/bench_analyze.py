@@ -5,7 +5,8 @@ Each measurement runs in a fresh Python process, so start-up, model loading and 
 pipeline's stage hook; the baseline is faster-whisper's own `transcribe()` on the file path, with
 the same model and settings (beam 5, VAD, word timestamps, int8, same threads).
 
-    python bench/bench_analyze.py --repeat 2 --out docs/bench-results.json
+    python bench/bench_analyze.py --repeat 3 --out docs/bench-results.json
+    python bench/bench_analyze.py --repeat 3 --diarizer none --out docs/bench-results-no-diarizer.json
 """
 
 from __future__ import annotations
@@ -31,26 +32,28 @@ CALLSCOPE_CHILD = r"""
 import json, resource, sys, tempfile, time
 from pathlib import Path
 started = time.perf_counter()
+from callscope.engines import load_engines
 from callscope.options import AnalyzeOptions, TranscriptionOptions
 from callscope.pipeline import analyze_call
 from callscope.output.writers import write_outputs
-from callscope.transcription.whisper import FasterWhisperTranscriber
-options = AnalyzeOptions(transcription=TranscriptionOptions(cpu_threads=int(sys.argv[2])))
+options = AnalyzeOptions(transcription=TranscriptionOptions(cpu_threads=int(sys.argv[2])), diarizer=sys.argv[3])
 imported = time.perf_counter()
-transcriber = FasterWhisperTranscriber(options.transcription)
+engines = load_engines(options)
 loaded = time.perf_counter()
 marks = []
-conversation = analyze_call(Path(sys.argv[1]), transcriber, options,
+conversation = analyze_call(Path(sys.argv[1]), engines.transcriber, options, diarizer=engines.diarizer,
                             on_stage=lambda stage: marks.append((stage, time.perf_counter())))
 analysed = time.perf_counter()
+times = dict(marks)
+diarize = times["analysing"] - times["diarizing"] if "diarizing" in times else 0.0
 with tempfile.TemporaryDirectory() as folder:
     write_outputs(conversation, Path(folder) / "call")
 written = time.perf_counter()
-times = dict(marks)
 print(json.dumps({
     "import": imported - started, "load_model": loaded - imported,
     "decode_and_channels": times["transcribing"] - times["decoding"],
-    "transcribe": times["analysing"] - times["transcribing"],
+    "transcribe": times.get("diarizing", times["analysing"]) - times["transcribing"],
+    "diarize": diarize,
     "turns_and_analytics": analysed - times["analysing"],
     "write_outputs": written - analysed,
     "total": written - started,
@@ -82,9 +85,9 @@ print(json.dumps({
 """
 
 
-def run_child(code: str, path: Path, threads: int) -> dict:
+def run_child(code: str, path: Path, threads: int, *extra: str) -> dict:
     completed = subprocess.run(
-        [sys.executable, "-c", code, str(path), str(threads)], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code, str(path), str(threads), *extra], capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
         raise SystemExit(f"benchmark child failed on {path.name}:\n{completed.stderr[-2000:]}")
@@ -104,6 +107,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs per file and tool; the fastest is kept")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument("--diarizer", choices=["embedded", "none"], default="embedded",
+                        help="callscope's mono diarizer (the default of `callscope analyze` is embedded)")
     parser.add_argument("files", nargs="*", type=Path, default=FILES)
     args = parser.parse_args()
 
@@ -113,7 +118,7 @@ def main() -> None:
         callscope_runs, baseline_runs = [], []
         for _ in range(args.repeat):
             baseline_runs.append(run_child(BASELINE_CHILD, path, args.threads))
-            callscope_runs.append(run_child(CALLSCOPE_CHILD, path, args.threads))
+            callscope_runs.append(run_child(CALLSCOPE_CHILD, path, args.threads, args.diarizer))
         callscope, baseline = best_of(callscope_runs), best_of(baseline_runs)
         row = {
             "file": path.name,
@@ -134,6 +139,7 @@ def main() -> None:
     report = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "threads": args.threads,
+        "diarizer": args.diarizer,
         "repeat": args.repeat,
         "results": results,
     }
