@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from callscope.options import AnalyzeOptions
@@ -26,5 +25,5 @@ def load_engines(options: AnalyzeOptions) -> Engines:
     if options.diarizer == "embedded":
         from callscope.speakers.embedded import EmbeddedDiarizer
 
-        diarizer = EmbeddedDiarizer(threads=options.transcription.cpu_threads or os.cpu_count() or 1)
+        diarizer = EmbeddedDiarizer(threads=options.transcription.threads)
     return Engines(transcriber, diarizer)

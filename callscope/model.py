@@ -114,7 +114,8 @@ class Conversation:
     turns: list[Turn]
     language: str
     metadata: CallMetadata = field(default_factory=CallMetadata)
-    # How speakers were separated: "channels" (one per channel) or "none" (mono, one speaker).
+    # How speakers were separated: "channels" (one per channel), "diarization" (mono, diarized)
+    # or "none" (mono, one speaker).
     speaker_separation: str = "channels"
     non_talk: list[TimeSpan] = field(default_factory=list)
     speaker_time: dict[str, float] = field(default_factory=dict)

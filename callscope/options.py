@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 
 from callscope.model import Role
@@ -58,6 +59,11 @@ class TranscriptionOptions:
     compression_ratio_threshold: float = 2.4
     hallucination_silence_threshold: float = 2.0
     condition_on_previous_text: bool = False
+
+    @property
+    def threads(self) -> int:
+        """CPU threads to use: `cpu_threads`, or every core when it is 0."""
+        return self.cpu_threads or os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,6 @@ def _assemble(
         turn.loudness_db = loudness_per_second(signals[turn.speaker], turn.start, turn.end)
     words = [word for turn in turns for word in turn.words]
     speakers = [track.speaker for track in layout.tracks]
-    warnings = list(layout.warnings)
     if layout.separation == "diarization":
         # Mono calls have no channel definitions: the roles come from what each speaker says.
         decision = detect_roles(turns, [speaker.label for speaker in speakers], options.role_phrases)
@@ -114,5 +113,5 @@ def _assemble(
         ),
         transcriber=transcriber_name,
         processed_at=datetime.now(),
-        warnings=warnings,
+        warnings=list(layout.warnings),
     )

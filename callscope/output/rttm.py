@@ -15,8 +15,9 @@ _BRIDGE_SECS = 0.5
 def to_rttm(conversation: Conversation) -> str:
     file_id = PurePath(conversation.source.path).stem.replace(" ", "_")
     lines = []
+    all_words = conversation.words
     for speaker in conversation.speakers:
-        words = [word for word in conversation.words if word.speaker == speaker.label]
+        words = [word for word in all_words if word.speaker == speaker.label]
         for region in speech_regions(words, _BRIDGE_SECS):
             lines.append(
                 (region.start, f"SPEAKER {file_id} 1 {region.start:.3f} {region.duration:.3f} <NA> <NA> "

@@ -28,7 +28,7 @@ class SpeakerTrack:
 @dataclass
 class SpeakerLayout:
     tracks: list[SpeakerTrack]
-    separation: str  # "channels" or "none"
+    separation: str  # "channels", "diarization" (set by speakers/mono.py) or "none"
     warnings: list[str]
 
 

@@ -123,7 +123,7 @@ class EmbeddedDiarizer:
             return -np.ones(shape, int), 0
         maximum = max(1, min(count.exact or count.maximum, len(points)))
         minimum = max(1, min(count.exact or count.minimum, maximum))
-        labels = spectral_clusters(points, count.exact and maximum, minimum, maximum)
+        labels = spectral_clusters(points, maximum if count.exact else None, minimum, maximum)
         clusters = int(labels.max()) + 1
         centroids = normalise_rows(np.stack([points[labels == c].mean(0) for c in range(clusters)]))
         assigned = assign_within_windows(table @ centroids.T, valid)

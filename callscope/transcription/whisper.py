@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
@@ -35,10 +34,9 @@ class FasterWhisperTranscriber:
         self.options = options
         self.name = f"faster-whisper:{options.model}"
         model_path = resolve_model(options.model)
-        threads = options.cpu_threads or os.cpu_count() or 1
         try:
             self.model = WhisperModel(
-                model_path, device=options.device, compute_type=options.compute_type, cpu_threads=threads
+                model_path, device=options.device, compute_type=options.compute_type, cpu_threads=options.threads
             )
         except Exception as error:  # hub, CTranslate2 and file errors all mean "no usable model"
             raise ModelError(f"cannot load Whisper model '{options.model}': {_first_line(error)}") from None
