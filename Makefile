@@ -15,8 +15,10 @@ $(VENV)/.installed-local: setup.py constraints.txt | $(BIN)/python
 	$(PIP) -e ".[local]"
 	touch $@
 
-$(VENV)/.installed-dev: setup.py constraints.txt $(VENV)/.installed-local
-	$(PIP) -e ".[local,dev]"
+# dev adds pyannote.audio (its backend is tested here) and the bench extra its baseline.
+$(VENV)/.installed-dev: setup.py constraints.txt tools/torchaudio_python_only.py $(VENV)/.installed-local
+	$(PIP) -e ".[local,dev,bench]"
+	$(BIN)/python tools/torchaudio_python_only.py
 	touch $@
 
 install: $(VENV)/.installed-local

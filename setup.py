@@ -35,9 +35,18 @@ setup(
             "pyannote.core>=6.0,<7",
             "pyannote.metrics>=4.0,<5",
         ],
+        # Word error rates of a transcript against a reference: WER and speaker-attributed cpWER.
+        "eval": ["jiwer>=3.0,<5", "whisper-normalizer>=0.1.12", "meeteval==0.4.3",
+                 "pyannote.core>=6.0,<7", "pyannote.metrics>=4.0,<5"],
+        # pyannote.audio as a diarization backend, for users with its weights (a directory or a token).
+        "pyannote": ["pyannote.audio==4.0.7", "torch"],
+        # The diarization benchmark's baseline: VAD + Resemblyzer + spectral clustering.
+        "bench": ["Resemblyzer==0.1.4", "webrtcvad-wheels>=2.0.14", "torch"],
         "aws": ["boto3>=1.34"],
         "pipelines": ["sagemaker==3.27.0", "boto3>=1.34"],
-        "dev": ["pytest>=8", "pytest-timeout>=2.3", "pyannote.core>=6.0,<7", "pyannote.metrics>=4.0,<5"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3", "pyannote.core>=6.0,<7", "pyannote.metrics>=4.0,<5",
+                "jiwer>=3.0,<5", "whisper-normalizer>=0.1.12", "meeteval==0.4.3",
+                "pyannote.audio==4.0.7", "torch"],
     },
     entry_points={"console_scripts": ["callscope=callscope.cli:main"]},
     classifiers=[

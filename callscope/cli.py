@@ -20,6 +20,7 @@ from callscope.options import (
     ChannelDefinition,
     DecodeOptions,
     FilenameMetadataOptions,
+    PyannoteOptions,
     SpeakerOptions,
     TranscriptionOptions,
 )
@@ -76,8 +77,12 @@ def main() -> None:
 @click.option("--threads", type=click.IntRange(min=0), default=0, help="CPU threads (0: all cores).")
 @click.option("--channels", callback=_parse_channels, default=None,
               help="Who is on which channel of stereo calls.  [default: 0=CUSTOMER,1=AGENT]")
-@click.option("--diarizer", type=click.Choice(["embedded", "none"]), default="embedded", show_default=True,
-              help="Who spoke when on mono calls: the embedded diarizer, or none (one speaker).")
+@click.option("--diarizer", type=click.Choice(["embedded", "pyannote", "none"]), default="embedded",
+              show_default=True,
+              help="Who spoke when on mono calls: the embedded diarizer, pyannote.audio (extra 'pyannote'), "
+                   "or none (one speaker).")
+@click.option("--pyannote-pipeline", default=PyannoteOptions.pipeline, show_default=True,
+              help="With --diarizer pyannote: a local pipeline directory, or a hub name (token from HF_TOKEN).")
 @click.option("--speakers", default="2", show_default=True,
               help="Speakers on a mono call, or 'auto' to estimate within --min/--max-speakers.")
 @click.option("--min-speakers", type=click.IntRange(min=1), default=1, show_default=True)
@@ -99,9 +104,9 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
 def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, model: str, compute_type: str,
             device: str, beam_size: int, language: str, no_vad: bool, threads: int,
-            channels: tuple[ChannelDefinition, ...], diarizer: str, speakers: str, min_speakers: int,
-            max_speakers: int, role_phrases: Path | None, max_duration: float, guid_pattern: str, agent_pattern: str,
-            cust_pattern: str, datetime_pattern: str, datetime_format: str, location: str, quiet: bool) -> None:
+            channels: tuple[ChannelDefinition, ...], diarizer: str, pyannote_pipeline: str, speakers: str,
+            min_speakers: int, max_speakers: int, role_phrases: Path | None, max_duration: float,
+            guid_pattern: str, agent_pattern: str, cust_pattern: str, datetime_pattern: str, datetime_format: str, location: str, quiet: bool) -> None:
     """Analyse call recordings (files or folders, searched recursively).
 
     Writes per call <name>.json (PCA format), .rttm, .srt, .vtt and .txt into --out.
@@ -117,6 +122,7 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
         raise click.BadParameter(str(error).replace("invalid literal for int() with base 10", "not a number")) from None
     options = AnalyzeOptions(
         diarizer=diarizer,
+        pyannote=PyannoteOptions(pipeline=pyannote_pipeline, device=device),
         speaker_count=count,
         role_phrases=phrases,
         decode=DecodeOptions(max_duration_secs=max_duration),
@@ -251,6 +257,89 @@ def _print_diarization_report(report) -> None:
                                    ("reference", "hypothesis", report.unmatched_references)):
         if entries:
             console.print(f"[yellow]Not scored[/yellow]: {len(entries)} {side} file-id"
+                          f"{'s' if len(entries) != 1 else ''} without a {partner}:")
+            for entry in entries:
+                console.print(f"  {escape(entry.file_id)}  ({escape(entry.path)})")
+
+
+@eval_group.command(name="words")
+@click.argument("hypothesis", type=click.Path(path_type=Path))
+@click.argument("reference", type=click.Path(path_type=Path))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write every number to this JSON file (rates as fractions: 0.1 = 10%).")
+def eval_words(hypothesis: Path, reference: Path, json_path: Path | None) -> None:
+    """Word error rate (WER) and speaker-attributed cpWER of HYPOTHESIS transcripts against REFERENCE STM.
+
+    HYPOTHESIS is a PCA JSON file as callscope writes it (or an STM file), REFERENCE a NIST STM
+    file (session channel speaker start end [<label>] text); or two folders, paired by name
+    (<name>.json with the STM session or file <name>). Both sides are normalised with Whisper's
+    English normaliser. WER ignores speakers; cpWER maps hypothesis speakers one-to-one onto
+    reference speakers with the fewest errors and counts words given to the wrong speaker as
+    errors. Prints per file and pooled (total errors over total reference words), with
+    substitutions, deletions and insertions, and the speaker mapping.
+
+    Exit code 0, or 2 with a one-line error (missing file, malformed STM line with its number).
+    """
+    import json
+
+    try:
+        from callscope.evaluation.words import evaluate_words
+    except ImportError as error:
+        click.echo(f"callscope: error: {error.name or error} is not installed: pip install 'callscope[eval]'",
+                   err=True)
+        sys.exit(2)
+    try:
+        report = evaluate_words(hypothesis, reference)
+    except CallscopeError as error:  # bad input, or the `eval` extra missing
+        click.echo(f"callscope: error: {error}", err=True)
+        sys.exit(2)
+    _print_words_report(report)
+    if json_path is not None:
+        from callscope.output.writers import write_atomic
+
+        try:
+            write_atomic(json_path, json.dumps(report.to_dict(), indent=2) + "\n")
+        except OSError as error:
+            click.echo(f"callscope: error: {json_path}: cannot write: {error.strerror or error}", err=True)
+            sys.exit(2)
+    sys.exit(0)
+
+
+def _print_words_report(report) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(soft_wrap=True)
+    table = Table(title="callscope eval words (% of reference words)", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("file", no_wrap=True, overflow="ellipsis", max_width=24)
+    for column in ("", "%", "errors", "S", "D", "I", "words"):
+        table.add_column(column, justify="right", no_wrap=True)
+
+    def add_rows(name: str, wer, cpwer, style: str = "") -> None:
+        for index, (label, errors) in enumerate((("WER", wer), ("cpWER", cpwer))):
+            rate = "n/a" if errors.rate is None else f"{100 * errors.rate:.2f}"
+            table.add_row(name if index == 0 else "", label, rate, str(errors.errors), str(errors.substitutions),
+                          str(errors.deletions), str(errors.insertions), str(errors.reference_words), style=style)
+
+    for item in report.files:
+        add_rows(escape(item.file_id), item.score.wer, item.score.cpwer)
+    table.add_section()
+    files = len(report.files)
+    add_rows(f"pooled ({files} file{'s' if files != 1 else ''})", report.pooled_wer, report.pooled_cpwer, "bold")
+    console.print(table)
+    console.print("Speakers (hypothesis → reference):")
+    for item in report.files:
+        score = item.score
+        parts = [f"{escape(h)} → {escape(r)}" for h, r in score.speaker_assignment]
+        parts += [f"{escape(h)} → none" for h in score.false_alarm_speakers]
+        parts += [f"none → {escape(r)}" for r in score.missed_speakers]
+        console.print(f"  {escape(item.file_id)}: {', '.join(parts) or 'no words on either side'}")
+    for side, partner, entries in (("hypothesis", "reference", report.unmatched_hypotheses),
+                                   ("reference", "hypothesis", report.unmatched_references)):
+        if entries:
+            console.print(f"[yellow]Not scored[/yellow]: {len(entries)} {side} file"
                           f"{'s' if len(entries) != 1 else ''} without a {partner}:")
             for entry in entries:
                 console.print(f"  {escape(entry.file_id)}  ({escape(entry.path)})")

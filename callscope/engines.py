@@ -8,7 +8,7 @@ from callscope.options import AnalyzeOptions
 from callscope.speakers.diarization import Diarizer
 from callscope.transcription.base import Transcriber
 
-DIARIZERS = ("embedded", "none")
+DIARIZERS = ("embedded", "pyannote", "none")
 
 
 @dataclass
@@ -26,4 +26,8 @@ def load_engines(options: AnalyzeOptions) -> Engines:
         from callscope.speakers.embedded import EmbeddedDiarizer
 
         diarizer = EmbeddedDiarizer(threads=options.transcription.threads)
+    elif options.diarizer == "pyannote":
+        from callscope.speakers.pyannote_backend import PyannoteDiarizer
+
+        diarizer = PyannoteDiarizer(options.pyannote)
     return Engines(transcriber, diarizer)

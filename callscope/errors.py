@@ -22,3 +22,9 @@ class InputError(CallscopeError):
 
 class ModelError(CallscopeError):
     """A model could not be found or loaded."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message (library errors can run to many lines)."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -94,14 +94,25 @@ class FilenameMetadataOptions:
 
 
 @dataclass(frozen=True)
+class PyannoteOptions:
+    """The pyannote.audio diarizer (`--diarizer pyannote`); its hub token comes from HF_TOKEN, never from here."""
+
+    # A local pipeline directory (config.yaml and its model folders) or a hub name.
+    pipeline: str = "pyannote/speaker-diarization-community-1"
+    device: str = "cpu"  # cpu, cuda or auto
+
+
+@dataclass(frozen=True)
 class AnalyzeOptions:
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
     transcription: TranscriptionOptions = field(default_factory=TranscriptionOptions)
     turns: TurnOptions = field(default_factory=TurnOptions)
     filename_metadata: FilenameMetadataOptions = field(default_factory=FilenameMetadataOptions)
-    # "embedded" diarizes mono calls with the models shipped in callscope; "none" keeps one speaker.
+    # "embedded" diarizes mono calls with the models shipped in callscope, "pyannote" with
+    # pyannote.audio (an optional extra); "none" keeps one speaker.
     diarizer: str = "embedded"
+    pyannote: PyannoteOptions = field(default_factory=PyannoteOptions)
     speaker_count: SpeakerCount = field(default_factory=SpeakerCount)
     role_phrases: RolePhrases | None = None  # None: the phrases shipped with callscope
 
@@ -109,5 +120,7 @@ class AnalyzeOptions:
         """A short hash of every option that changes results (thread counts do not)."""
         settings = asdict(self)
         settings["transcription"].pop("cpu_threads")
+        if self.diarizer != "pyannote":  # its settings change nothing otherwise
+            settings.pop("pyannote")
         blob = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from callscope.audio.decode import SAMPLE_RATE
-from callscope.errors import ModelError
+from callscope.errors import ModelError, first_line
 from callscope.options import TranscriptionOptions
 from callscope.transcription.base import RecognisedSegment, RecognisedWord, TranscriptionResult
 from callscope.transcription.models import resolve_model
@@ -39,7 +39,7 @@ class FasterWhisperTranscriber:
                 model_path, device=options.device, compute_type=options.compute_type, cpu_threads=options.threads
             )
         except Exception as error:  # hub, CTranslate2 and file errors all mean "no usable model"
-            raise ModelError(f"cannot load Whisper model '{options.model}': {_first_line(error)}") from None
+            raise ModelError(f"cannot load Whisper model '{options.model}': {first_line(error)}") from None
 
     def transcribe(self, samples: np.ndarray) -> TranscriptionResult:
         options = self.options
@@ -76,8 +76,3 @@ def _is_silent(samples: np.ndarray, start: float, end: float) -> bool:
         return True
     rms = float(np.sqrt(np.mean(np.square(span, dtype=np.float64))))
     return rms == 0.0 or 20 * np.log10(rms) < _SILENCE_DBFS
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
