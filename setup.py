@@ -31,6 +31,7 @@ setup(
             # the embedded diarizer runs its shipped ONNX models (callscope/models) with these
             "onnxruntime>=1.16",
             "scipy>=1.10",
+            "scikit-learn>=1.3",  # Gaussian mixtures of the diarizer's resegmentation pass
             # `callscope eval diarization` (DER, JER); pyannote.metrics 4 needs numpy>=2.2.2
             "pyannote.core>=6.0,<7",
             "pyannote.metrics>=4.0,<5",
