@@ -34,6 +34,22 @@ def test_long_segments_before_a_word_are_still_found():
     assert assign_speakers([_word(97.0, 97.5)], segments)[0].speaker == "A"
 
 
+def test_words_in_overlapped_speech_go_to_the_speaker_whose_sentence_goes_on():
+    # The PCA mono call at 37.5 s: the agent's segment runs into the customer's "I bought the car last season".
+    segments = [SpeakerSegment(35.5, 35.8, "agent"), SpeakerSegment(37.53, 38.44, "agent"),
+                SpeakerSegment(37.81, 39.08, "customer")]
+    times = [(35.49, 36.15), (37.94, 38.02), (38.02, 38.24), (38.24, 38.42), (38.42, 38.58), (38.58, 38.88),
+             (38.88, 39.21)]
+    words = assign_speakers([_word(start, end) for start, end in times], segments)
+    assert [word.speaker for word in words] == ["agent"] + ["customer"] * 6
+
+
+def test_overlapped_words_after_a_pause_keep_the_larger_overlap():
+    segments = [SpeakerSegment(0.0, 2.0, "A"), SpeakerSegment(1.2, 5.0, "B")]
+    words = assign_speakers([_word(1.0, 1.9), _word(3.0, 3.5)], segments)  # 1.1 s pause between the words
+    assert [word.speaker for word in words] == ["A", "B"]
+
+
 def test_assignment_keeps_text_and_times():
     word = Word(" hello", 1.0, 1.4, 0.8, "spk_0")
     (assigned,) = assign_speakers([word], [SpeakerSegment(0.0, 5.0, "spk_1")])
