@@ -47,3 +47,19 @@ def stereo_calls_analyzed(tmp_path_factory):
     result = CliRunner().invoke(main, ["analyze", str(folder), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out, result.output
+
+
+@pytest.fixture
+def offline_hub_cache(tmp_path, monkeypatch):
+    """An empty, offline Hugging Face cache under tmp_path.
+
+    huggingface_hub reads HF_HUB_CACHE and HF_HUB_OFFLINE once, at import; another test (pyannote's)
+    may have imported it already, so its constants are patched as well as the environment.
+    """
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    return tmp_path

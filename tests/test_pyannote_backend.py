@@ -120,9 +120,7 @@ def test_a_broken_pipeline_directory_is_one_clear_error(tmp_path):
         PyannoteDiarizer(PyannoteOptions(pipeline=str(tmp_path)))
 
 
-def test_an_unreachable_hub_pipeline_is_one_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path))  # an empty cache
+def test_an_unreachable_hub_pipeline_is_one_clear_error(offline_hub_cache):
     with pytest.raises(ModelError) as raised:
         PyannoteDiarizer(PyannoteOptions(pipeline="pyannote/speaker-diarization-community-1"))
     assert "pyannote/speaker-diarization-community-1" in str(raised.value)

@@ -78,19 +78,15 @@ def _hub_cache(root, repo: str):
     shutil.copytree(bundled_model_path(), folder / "snapshots" / "0123abcd")
 
 
-def test_hub_name_loads_through_the_hub_client(tmp_path, monkeypatch, jfk_mono):
+def test_hub_name_loads_through_the_hub_client(offline_hub_cache, jfk_mono):
     # Users with a network name hub models; here the hub client finds the model in its cache.
-    _hub_cache(tmp_path, "Systran/faster-whisper-tiny.en")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    _hub_cache(offline_hub_cache, "Systran/faster-whisper-tiny.en")
     transcriber = FasterWhisperTranscriber(TranscriptionOptions(model="Systran/faster-whisper-tiny.en"))
     words = [w for s in transcriber.transcribe(jfk_mono).segments for w in s.words]
     assert _plain("".join(w.text for w in words)) == JFK_TEXT.split()
 
 
-def test_unavailable_hub_model_is_a_one_line_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_unavailable_hub_model_is_a_one_line_error(tmp_path, offline_hub_cache):
     result = CliRunner().invoke(main, ["analyze", str(JFK), "--out", str(tmp_path / "out"), "--model", "base"])
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if "error" in line]
@@ -98,9 +94,7 @@ def test_unavailable_hub_model_is_a_one_line_error(tmp_path, monkeypatch):
     assert "Traceback" not in result.output
 
 
-def test_unavailable_model_with_parallel_jobs_stops_with_one_line(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_unavailable_model_with_parallel_jobs_stops_with_one_line(tmp_path, offline_hub_cache):
     calls = tmp_path / "calls"
     calls.mkdir()
     for name in ("a.flac", "b.flac"):
