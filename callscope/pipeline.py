@@ -8,20 +8,16 @@ from pathlib import Path
 
 from callscope.analytics.loudness import loudness_per_second
 from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
-from callscope.audio.decode import DecodedAudio, decode
-from callscope.errors import InputError
+from callscope.audio.decode import DecodedAudio
 from callscope.metadata import metadata_from_filename
-from callscope.model import Conversation, Turn, Word
+from callscope.model import Conversation, Turn
 from callscope.options import AnalyzeOptions
-from callscope.speakers.channels import SpeakerLayout, split_speakers
+from callscope.speakers.channels import SpeakerLayout
 from callscope.speakers.diarization import Diarizer
-from callscope.speakers.mono import diarize_mono
 from callscope.speakers.roles import apply_roles, detect_roles
+from callscope.stages import RecognisedSpeech, attribute_speakers, diarize_call, load_audio, speaker_layout, transcribe_call
 from callscope.transcription.base import Transcriber
 from callscope.turns import build_turns, split_at_pauses
-
-# A call whose loudest sample stays under this (-60 dBFS) is silence, whatever the format.
-_SILENT_PEAK = 1e-3
 
 StageHook = Callable[[str], None]
 
@@ -36,48 +32,26 @@ def analyze_call(
 ) -> Conversation:
     """Analyse one recording. Raises InputError for anything wrong with the file.
 
-    Mono calls are diarized when a `diarizer` is given; otherwise they keep one speaker.
+    Mono calls are diarized when a `diarizer` is given; otherwise they keep one speaker. The steps
+    are those of callscope.stages, which the SageMaker pipeline runs one per container.
     """
     report = on_stage or (lambda stage: None)
     report("decoding")
-    audio = decode(path, options.decode, sha256=sha256)
-    if float(abs(audio.samples).max()) < _SILENT_PEAK:
-        raise InputError(str(path), "audio is silent (peak below -60 dBFS)", "silent")
-    layout = split_speakers(audio, options.speakers)
+    audio = load_audio(path, options, sha256)
     report("transcribing")
-    word_groups, language = _transcribe_tracks(layout, transcriber)
-    if not word_groups:
-        raise InputError(str(path), "no speech found in the audio", "no_speech")
-    if diarizer is not None and layout.separation == "none":
+    speech = transcribe_call(path, audio, options, transcriber)
+    if diarizer is not None and speech.separation == "none":
         report("diarizing")
-        layout, word_groups = diarize_mono(layout, word_groups, diarizer, options.speaker_count)
+        speech = attribute_speakers(speech, diarize_call(audio, options, diarizer))
     report("analysing")
-    segments = [segment for group in word_groups for segment in split_at_pauses(group, options.turns.segment_pause_secs)]
-    return _assemble(path, audio, layout, segments, language, transcriber.name, options)
+    return assemble_conversation(path, audio, speech, options)
 
 
-def _transcribe_tracks(layout: SpeakerLayout, transcriber: Transcriber) -> tuple[list[list[Word]], str]:
-    """The words of every track, one group per recognised segment."""
-    groups: list[list[Word]] = []
-    languages: list[str] = []
-    for track in layout.tracks:
-        result = transcriber.transcribe(track.samples)
-        languages.append(result.language)
-        for recognised in result.segments:
-            groups.append(
-                [
-                    Word(
-                        # Segments join with a space, whatever the recogniser put before their first word.
-                        " " + word.text.lstrip() if index == 0 else word.text,
-                        round(word.start, 3),
-                        round(word.end, 3),
-                        round(word.probability, 4),
-                        track.speaker.label,
-                    )
-                    for index, word in enumerate(recognised.words)
-                ]
-            )
-    return groups, (languages[0] if languages else "en")
+def assemble_conversation(path: Path, audio: DecodedAudio, speech: RecognisedSpeech, options: AnalyzeOptions) -> Conversation:
+    """Turns, talk time, loudness and roles from the attributed words of a call."""
+    layout = speaker_layout(audio, speech, options)
+    segments = [segment for group in speech.groups for segment in split_at_pauses(group, options.turns.segment_pause_secs)]
+    return _assemble(path, audio, layout, segments, speech.language, speech.transcriber, options)
 
 
 def _assemble(

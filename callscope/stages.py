@@ -1,0 +1,131 @@
+"""`callscope analyze` cut into the steps the SageMaker pipeline runs apart.
+
+Who spoke when (`diarize_call`) and what was said (`transcribe_call`) depend only on the audio, so
+they can run in different containers and in either order; `attribute_speakers` joins them and
+`assemble_conversation` adds turns and analytics. Each step's result is a typed dataclass that
+round-trips through JSON (`to_dict` / `from_dict`), so a step can run in another process or machine
+and still give exactly what `analyze_call` gives in one process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from callscope.audio.decode import DecodedAudio, decode
+from callscope.errors import InputError
+from callscope.model import Role, Speaker, Word
+from callscope.options import AnalyzeOptions
+from callscope.speakers.assign import SpeakerSegment, assign_speakers
+from callscope.speakers.channels import SpeakerLayout, SpeakerTrack, split_speakers
+from callscope.speakers.diarization import Diarizer
+from callscope.transcription.base import Transcriber
+
+# A call whose loudest sample stays under this (-60 dBFS) is silence, whatever the format.
+_SILENT_PEAK = 1e-3
+
+
+@dataclass
+class SpeakerTimeline:
+    """Who spoke when on a mono call: segments labelled spk_0, spk_1, ... in the order they first speak.
+
+    Empty for calls whose speakers are their channels, and when no diarizer ran.
+    """
+
+    segments: list[SpeakerSegment] = field(default_factory=list)
+    diarizer: str = ""
+
+    def to_dict(self) -> dict:
+        return {"diarizer": self.diarizer, "segments": [asdict(segment) for segment in self.segments]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SpeakerTimeline:
+        return cls([SpeakerSegment(**segment) for segment in data["segments"]], data.get("diarizer", ""))
+
+
+@dataclass
+class RecognisedSpeech:
+    """The words of a call, one group per recognised segment, each word with its speaker."""
+
+    groups: list[list[Word]]
+    language: str
+    transcriber: str
+    separation: str  # as Conversation.speaker_separation
+    speakers: list[str]  # labels heard, in order
+
+    def to_dict(self) -> dict:
+        return {
+            "language": self.language, "transcriber": self.transcriber, "separation": self.separation,
+            "speakers": self.speakers,
+            "groups": [[asdict(word) for word in group] for group in self.groups],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RecognisedSpeech:
+        groups = [[Word(**word) for word in group] for group in data["groups"]]
+        return cls(groups, data["language"], data["transcriber"], data["separation"], data["speakers"])
+
+
+def load_audio(path: Path, options: AnalyzeOptions, sha256: str | None = None) -> DecodedAudio:
+    """Decode a call; InputError when it cannot be analysed."""
+    audio = decode(path, options.decode, sha256=sha256)
+    if float(abs(audio.samples).max()) < _SILENT_PEAK:
+        raise InputError(str(path), "audio is silent (peak below -60 dBFS)", "silent")
+    return audio
+
+
+def diarize_call(audio: DecodedAudio, options: AnalyzeOptions, diarizer: Diarizer | None) -> SpeakerTimeline:
+    """Who spoke when, for calls that need it (mono, with a diarizer); an empty timeline otherwise."""
+    layout = split_speakers(audio, options.speakers)
+    if diarizer is None or layout.separation != "none":
+        return SpeakerTimeline()
+    segments = diarizer.diarize(layout.tracks[0].samples, options.speaker_count)
+    order: dict[str, str] = {}
+    for segment in sorted(segments, key=lambda item: item.start):
+        order.setdefault(segment.speaker, f"spk_{len(order)}")
+    return SpeakerTimeline([SpeakerSegment(s.start, s.end, order[s.speaker]) for s in segments], diarizer.name)
+
+
+def transcribe_call(path: Path, audio: DecodedAudio, options: AnalyzeOptions, transcriber: Transcriber) -> RecognisedSpeech:
+    """The words of every track (channel, or the one mono signal); InputError when there are none."""
+    layout = split_speakers(audio, options.speakers)
+    groups: list[list[Word]] = []
+    languages: list[str] = []
+    for track in layout.tracks:
+        result = transcriber.transcribe(track.samples)
+        languages.append(result.language)
+        for recognised in result.segments:
+            groups.append([
+                Word(
+                    # Segments join with a space, whatever the recogniser put before their first word.
+                    " " + word.text.lstrip() if index == 0 else word.text,
+                    round(word.start, 3), round(word.end, 3), round(word.probability, 4), track.speaker.label,
+                )
+                for index, word in enumerate(recognised.words)
+            ])
+    if not groups:
+        raise InputError(str(path), "no speech found in the audio", "no_speech")
+    return RecognisedSpeech(
+        groups, languages[0] if languages else "en", transcriber.name, layout.separation,
+        [track.speaker.label for track in layout.tracks],
+    )
+
+
+def attribute_speakers(speech: RecognisedSpeech, timeline: SpeakerTimeline) -> RecognisedSpeech:
+    """Give every word of a mono call its speaker from the timeline; other calls pass unchanged."""
+    if not timeline.segments or speech.separation != "none":
+        return speech
+    groups = [assign_speakers(group, timeline.segments) for group in speech.groups]
+    heard = {word.speaker for group in groups for word in group}
+    in_order = list(dict.fromkeys(s.speaker for s in sorted(timeline.segments, key=lambda s: s.start)))
+    return replace(speech, groups=groups, separation="diarization", speakers=[label for label in in_order if label in heard])
+
+
+def speaker_layout(audio: DecodedAudio, speech: RecognisedSpeech, options: AnalyzeOptions) -> SpeakerLayout:
+    """The tracks behind `speech`'s speakers: channels, or the mono signal shared by diarized speakers."""
+    layout = split_speakers(audio, options.speakers)
+    if speech.separation != "diarization":
+        return layout
+    (track,) = layout.tracks
+    tracks = [SpeakerTrack(Speaker(label=label, role=Role.UNKNOWN), track.samples) for label in speech.speakers]
+    return replace(layout, tracks=tracks, separation="diarization")
