@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -11,18 +12,16 @@ import click
 from callscope import __version__
 from callscope.errors import CallscopeError
 from callscope.model import Role
-from callscope.speakers.diarization import SpeakerCount
 from callscope.speakers.roles import RolePhrases
 from callscope.options import (
     BUNDLED_MODEL,
     DEFAULT_CHANNELS,
-    AnalyzeOptions,
     ChannelDefinition,
     DecodeOptions,
     FilenameMetadataOptions,
     PyannoteOptions,
     SpeakerOptions,
-    TranscriptionOptions,
+    options_from_flags,
 )
 
 _DEFAULT_NAMES = FilenameMetadataOptions()
@@ -114,28 +113,22 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
     from callscope.runner import run_analyze
 
     try:
-        count = SpeakerCount(
-            exact=None if speakers == "auto" else int(speakers), minimum=min_speakers, maximum=max_speakers
+        options = replace(
+            options_from_flags(
+                model=model, compute_type=compute_type, device=device, beam_size=beam_size, language=language,
+                vad=not no_vad, threads=threads, diarizer=diarizer, pyannote_pipeline=pyannote_pipeline,
+                speakers=speakers, min_speakers=min_speakers, max_speakers=max_speakers,
+            ),
+            role_phrases=RolePhrases.load(role_phrases) if role_phrases else None,
+            decode=DecodeOptions(max_duration_secs=max_duration),
+            speakers=SpeakerOptions(channels=channels),
+            filename_metadata=FilenameMetadataOptions(
+                guid_pattern=guid_pattern, agent_pattern=agent_pattern, customer_pattern=cust_pattern,
+                datetime_pattern=datetime_pattern, datetime_format=datetime_format, location=location,
+            ),
         )
-        phrases = RolePhrases.load(role_phrases) if role_phrases else None
     except ValueError as error:
         raise click.BadParameter(str(error).replace("invalid literal for int() with base 10", "not a number")) from None
-    options = AnalyzeOptions(
-        diarizer=diarizer,
-        pyannote=PyannoteOptions(pipeline=pyannote_pipeline, device=device),
-        speaker_count=count,
-        role_phrases=phrases,
-        decode=DecodeOptions(max_duration_secs=max_duration),
-        speakers=SpeakerOptions(channels=channels),
-        transcription=TranscriptionOptions(
-            model=model, device=device, compute_type=compute_type, cpu_threads=threads, beam_size=beam_size,
-            language=None if language == "auto" else language, vad=not no_vad,
-        ),
-        filename_metadata=FilenameMetadataOptions(
-            guid_pattern=guid_pattern, agent_pattern=agent_pattern, customer_pattern=cust_pattern,
-            datetime_pattern=datetime_pattern, datetime_format=datetime_format, location=location,
-        ),
-    )
     try:
         failed = run_analyze(list(paths), out_dir, options, jobs=jobs, force=force, quiet=quiet)
     except CallscopeError as error:

@@ -18,16 +18,23 @@ class Engines:
 
 
 def load_engines(options: AnalyzeOptions) -> Engines:
+    return Engines(load_transcriber(options), load_diarizer(options))
+
+
+def load_transcriber(options: AnalyzeOptions) -> Transcriber:
     from callscope.transcription.whisper import FasterWhisperTranscriber
 
-    transcriber = FasterWhisperTranscriber(options.transcription)
-    diarizer = None
+    return FasterWhisperTranscriber(options.transcription)
+
+
+def load_diarizer(options: AnalyzeOptions) -> Diarizer | None:
+    """The diarizer the options name; None for "none" (mono calls keep one speaker)."""
     if options.diarizer == "embedded":
         from callscope.speakers.embedded import EmbeddedDiarizer
 
-        diarizer = EmbeddedDiarizer(threads=options.transcription.threads)
-    elif options.diarizer == "pyannote":
+        return EmbeddedDiarizer(threads=options.transcription.threads)
+    if options.diarizer == "pyannote":
         from callscope.speakers.pyannote_backend import PyannoteDiarizer
 
-        diarizer = PyannoteDiarizer(options.pyannote)
-    return Engines(transcriber, diarizer)
+        return PyannoteDiarizer(options.pyannote)
+    return None

@@ -124,3 +124,28 @@ class AnalyzeOptions:
             settings.pop("pyannote")
         blob = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def options_from_flags(
+    *, model: str = BUNDLED_MODEL, compute_type: str = "int8", device: str = "cpu", beam_size: int = 5,
+    language: str = "en", vad: bool = True, threads: int = 0, diarizer: str = "embedded",
+    pyannote_pipeline: str = PyannoteOptions.pipeline, speakers: str = "2", min_speakers: int = 1,
+    max_speakers: int = 6,
+) -> AnalyzeOptions:
+    """The options of `callscope analyze` and of the pipeline's processing steps, from their flags.
+
+    `speakers` is a count or "auto"; `language` a code or "auto". Raises ValueError on bad values.
+    """
+    if speakers != "auto" and not speakers.isdigit():
+        raise ValueError(f"--speakers {speakers!r} is not a number or 'auto'")
+    return AnalyzeOptions(
+        diarizer=diarizer,
+        pyannote=PyannoteOptions(pipeline=pyannote_pipeline, device=device),
+        speaker_count=SpeakerCount(
+            exact=None if speakers == "auto" else int(speakers), minimum=min_speakers, maximum=max_speakers
+        ),
+        transcription=TranscriptionOptions(
+            model=model, device=device, compute_type=compute_type, cpu_threads=threads, beam_size=beam_size,
+            language=None if language == "auto" else language, vad=vad,
+        ),
+    )

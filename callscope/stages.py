@@ -16,6 +16,7 @@ from callscope.audio.decode import DecodedAudio, decode
 from callscope.errors import InputError
 from callscope.model import Role, Speaker, Word
 from callscope.options import AnalyzeOptions
+from callscope.output.rttm import rttm_line
 from callscope.speakers.assign import SpeakerSegment, assign_speakers
 from callscope.speakers.channels import SpeakerLayout, SpeakerTrack, split_speakers
 from callscope.speakers.diarization import Diarizer
@@ -41,6 +42,11 @@ class SpeakerTimeline:
     @classmethod
     def from_dict(cls, data: dict) -> SpeakerTimeline:
         return cls([SpeakerSegment(**segment) for segment in data["segments"]], data.get("diarizer", ""))
+
+    def to_rttm(self, file_id: str) -> str:
+        """The diarizer's own segments as RTTM (the call's .rttm output is made from its words)."""
+        ordered = sorted(self.segments, key=lambda segment: (segment.start, segment.speaker))
+        return "".join(rttm_line(file_id, s.start, s.end - s.start, s.speaker) + "\n" for s in ordered)
 
 
 @dataclass

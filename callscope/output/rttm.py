@@ -19,8 +19,9 @@ def to_rttm(conversation: Conversation) -> str:
     for speaker in conversation.speakers:
         words = [word for word in all_words if word.speaker == speaker.label]
         for region in speech_regions(words, _BRIDGE_SECS):
-            lines.append(
-                (region.start, f"SPEAKER {file_id} 1 {region.start:.3f} {region.duration:.3f} <NA> <NA> "
-                 f"{speaker.label} <NA> <NA>")
-            )
+            lines.append((region.start, rttm_line(file_id, region.start, region.duration, speaker.label)))
     return "".join(line + "\n" for _, line in sorted(lines))
+
+
+def rttm_line(file_id: str, start: float, duration: float, speaker: str) -> str:
+    return f"SPEAKER {file_id} 1 {start:.3f} {duration:.3f} <NA> <NA> {speaker} <NA> <NA>"

@@ -1,0 +1,43 @@
+"""Step 1, prepare: every audio file under the input becomes a call bundle; unreadable files are listed, not fatal."""
+
+from __future__ import annotations
+
+import argparse
+
+from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable
+from callscope.errors import InputError
+from callscope.processing.bundle import CallBundle
+from callscope.processing.contract import host_name, input_dir, output_dir
+from callscope.processing.step import StepReport, finish, main_guard
+
+
+def prepare(source_uri: str = "") -> StepReport:
+    """Bundle every call under the `calls` input; `source_uri` is where that input came from (an S3 prefix)."""
+    source, target = input_dir("calls"), output_dir("bundles")
+    report = StepReport("prepare", host_name())
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS):
+        relative = path.relative_to(source).as_posix()
+        try:
+            check_readable(path)
+            uri = f"{source_uri.rstrip('/')}/{relative}" if source_uri else relative
+            bundle = CallBundle(relative, path.read_bytes(), uri=uri)
+            if (target / bundle.name).exists():
+                report.skipped += 1
+                continue
+            bundle.write(target)
+            report.done += 1
+        except InputError as error:
+            report.failures.append({"file": relative, "step": "prepare", "error": error.problem, "kind": error.kind})
+    finish(report, target)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--source-uri", default="", help="the S3 prefix the calls came from")
+    args = parser.parse_args(argv)
+    main_guard(lambda: prepare(args.source_uri))
+
+
+if __name__ == "__main__":
+    main()

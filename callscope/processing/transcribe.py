@@ -1,0 +1,39 @@
+"""Step 3, transcribe (transcription image, GPU by instance type): the words of each call, each
+given its speaker from the diarize step's timeline, added to its bundle.
+
+Translation to English joins this step when the library has it (issue 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from callscope.engines import load_transcriber
+from callscope.processing.contract import input_dir, output_dir
+from callscope.processing.step import StepReport, analysis_arguments, finish, main_guard, options_from, run_over_bundles
+from callscope.stages import SpeakerTimeline, attribute_speakers, load_audio, transcribe_call
+
+
+def transcribe(args: argparse.Namespace) -> StepReport:
+    options = options_from(args)
+    transcriber = load_transcriber(options)
+
+    def handle(bundle, audio_path):
+        speech = transcribe_call(audio_path, load_audio(audio_path, options), options, transcriber)
+        timeline = SpeakerTimeline.from_dict(bundle.results.get("timeline", {"segments": []}))
+        bundle.results["speech"] = attribute_speakers(speech, timeline).to_dict()
+        return bundle
+
+    target = output_dir("bundles")
+    report = run_over_bundles("transcribe", input_dir("bundles"), target, handle)
+    finish(report, target)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = analysis_arguments(argparse.ArgumentParser(description=__doc__)).parse_args(argv)
+    main_guard(lambda: transcribe(args))
+
+
+if __name__ == "__main__":
+    main()
