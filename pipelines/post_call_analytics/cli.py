@@ -1,0 +1,103 @@
+"""Console scripts, as in the SageMaker project templates:
+
+    get-pipeline-definition --module-name pipelines.post_call_analytics.pipeline --kwargs '{...}'
+    run-pipeline --module-name pipelines.post_call_analytics.pipeline --role-arn ARN --kwargs '{...}'
+    run-pipeline-locally --param InputCalls=examples/calls --param LabelledSet=../shared/data/pyannote_sample
+
+`--kwargs` is a JSON object of get_pipeline's keyword arguments (region, role, default_bucket, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+_DEFAULT_MODULE = "pipelines.post_call_analytics.pipeline"
+# Building a definition needs a role and a bucket but no AWS call when both are given.
+_OFFLINE_KWARGS = {"region": "us-east-1", "role": "arn:aws:iam::000000000000:role/callscope-local",
+                   "default_bucket": "callscope-local"}
+
+
+def _pipeline(module_name: str, kwargs: dict):
+    os.environ.setdefault("AWS_DEFAULT_REGION", kwargs.get("region", "us-east-1"))  # sagemaker.mlops needs one
+    return importlib.import_module(module_name).get_pipeline(**kwargs)
+
+
+def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--module-name", default=_DEFAULT_MODULE, help="module with get_pipeline()")
+    parser.add_argument("--kwargs", type=json.loads, default={}, help="get_pipeline's arguments as a JSON object")
+    return parser
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def get_pipeline_definition(argv: list[str] | None = None) -> None:
+    parser = _common(argparse.ArgumentParser(description="Print (or write) the pipeline definition JSON."))
+    parser.add_argument("--file-name", type=Path, default=None, help="write here instead of printing")
+    args = parser.parse_args(argv)
+    definition = json.dumps(json.loads(_pipeline(args.module_name, args.kwargs).definition()), indent=2)
+    if args.file_name:
+        args.file_name.write_text(definition + "\n")
+    else:
+        print(definition)
+
+
+def run_pipeline(argv: list[str] | None = None) -> None:
+    parser = _common(argparse.ArgumentParser(description="Create or update the pipeline, then start an execution."))
+    parser.add_argument("--role-arn", required=True, help="the role SageMaker Pipelines runs as")
+    parser.add_argument("--tags", type=json.loads, default=[], help='[{"Key": ..., "Value": ...}]')
+    parser.add_argument("--parameters", type=json.loads, default={}, help="execution parameters, name -> value")
+    parser.add_argument("--no-start", action="store_true", help="only create or update the pipeline")
+    args = parser.parse_args(argv)
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        pipeline = _pipeline(args.module_name, {"role": args.role_arn, **args.kwargs})
+        response = pipeline.upsert(role_arn=args.role_arn, tags=args.tags)
+        print(f"pipeline: {response['PipelineArn']}")
+        if not args.no_start:
+            execution = pipeline.start(parameters=args.parameters or None)
+            print(f"execution: {execution.arn if hasattr(execution, 'arn') else execution}")
+    except (ClientError, BotoCoreError) as error:
+        _fail(str(error).splitlines()[0])
+
+
+def run_pipeline_locally(argv: list[str] | None = None) -> None:
+    parser = _common(argparse.ArgumentParser(description="Run the pipeline definition on this machine, without Docker."))
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a pipeline parameter (S3 URIs map under --s3-root; local paths work too)")
+    parser.add_argument("--s3-root", type=Path, default=Path("pipeline-local/s3"), help="folder standing for S3")
+    parser.add_argument("--workdir", type=Path, default=Path("pipeline-local/work"), help="each step's processing root")
+    args = parser.parse_args(argv)
+    from pipelines.post_call_analytics.local_run import LocalPipelineFailure, LocalPipelineRunner
+
+    parameters = {}
+    for item in args.param:
+        name, separator, value = item.partition("=")
+        if not separator:
+            _fail(f"--param {item!r} is not NAME=VALUE")
+        parameters[name] = _typed(value)
+    definition = json.loads(_pipeline(args.module_name, {**_OFFLINE_KWARGS, **args.kwargs}).definition())
+    try:
+        run = LocalPipelineRunner(definition, args.s3_root, args.workdir).run(parameters)
+    except LocalPipelineFailure as error:
+        _fail(str(error))
+    for step in run.steps:
+        print(f"{step.status:10s} {step.name:28s} {step.seconds:7.1f} s")
+    print(f"execution {run.execution_id}: results under {args.s3_root} and the local paths given")
+
+
+def _typed(value: str):
+    for convert in (int, float):
+        try:
+            return convert(value)
+        except ValueError:
+            pass
+    return value

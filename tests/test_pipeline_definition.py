@@ -1,0 +1,179 @@
+"""The SageMaker Pipeline definition: its structure, that every step's arguments are ones its entry
+point accepts, and upsert/start against moto (nothing reaches the network)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # importing sagemaker.mlops needs a region
+pytest.importorskip("sagemaker.mlops", reason="the pipelines extra (SageMaker SDK v3) is not installed")
+
+from moto import mock_aws  # noqa: E402
+
+from pipelines.post_call_analytics.layout import ENTRYPOINT_DIR  # noqa: E402
+
+ROLE = "arn:aws:iam::123456789012:role/callscope-pipeline"
+REPOSITORY = Path(__file__).resolve().parents[1]
+KWARGS = {
+    "region": "us-east-1", "role": ROLE, "default_bucket": "callscope-test", "pipeline_name": "callscope-test",
+    "model_package_group_name": "callscope-test", "base_job_prefix": "cs",
+    "diarization_image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/callscope-diarization:abc123",
+    "transcription_image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/callscope-transcription:abc123",
+}
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        # upsert checks that the role exists and trusts SageMaker, as the service would.
+        import boto3
+
+        boto3.client("iam").create_role(RoleName="callscope-pipeline", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                           "Action": "sts:AssumeRole"}],
+        }))
+        yield
+
+
+@pytest.fixture
+def pipeline(aws):
+    from pipelines.post_call_analytics.pipeline import get_pipeline
+
+    return get_pipeline(**KWARGS)
+
+
+@pytest.fixture
+def definition(pipeline) -> dict:
+    return json.loads(pipeline.definition())
+
+
+def _steps(definition: dict) -> dict[str, dict]:
+    steps = {step["Name"]: step for step in definition["Steps"]}
+    for condition in [step for step in definition["Steps"] if step["Type"] == "Condition"]:
+        steps.update({s["Name"]: s for s in condition["Arguments"]["IfSteps"] + condition["Arguments"]["ElseSteps"]})
+    return steps
+
+
+def test_steps_chain_through_s3_and_shard_the_calls(definition):
+    steps = _steps(definition)
+    assert {name: step["Type"] for name, step in steps.items()} == {
+        **{f"{stage}{chain}": "Processing" for stage in ("Prepare", "Diarize", "Transcribe", "Enrich")
+           for chain in ("", "Labelled")},
+        "Evaluate": "Processing", "CheckWERAndDER": "Condition", "RegisterDiarizationModel": "RegisterModel",
+        "RegisterTranscriptionModel": "RegisterModel", "MetricsOutOfBounds": "Fail",
+    }
+    for stage, previous in (("Diarize", "Prepare"), ("Transcribe", "Diarize"), ("Enrich", "Transcribe")):
+        (channel,) = steps[stage]["Arguments"]["ProcessingInputs"]
+        assert channel["S3Input"]["S3Uri"] == {
+            "Get": f"Steps.{previous}.ProcessingOutputConfig.Outputs['bundles'].S3Output.S3Uri"}
+        assert channel["S3Input"]["S3DataDistributionType"] == "ShardedByS3Key"
+        count = steps[stage]["Arguments"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"]
+        assert count == {"Get": f"Parameters.{ {'Diarize': 'Diarization', 'Transcribe': 'Transcription', 'Enrich': 'Enrich'}[stage]}InstanceCount"}
+    images = {name: step["Arguments"]["AppSpecification"]["ImageUri"] for name, step in steps.items() if step["Type"] == "Processing"}
+    assert images.pop("Diarize") == images.pop("DiarizeLabelled") == {"Get": "Parameters.DiarizationImageUri"}
+    assert set(map(json.dumps, images.values())) == {json.dumps({"Get": "Parameters.TranscriptionImageUri"})}
+    transcribe = steps["Transcribe"]["Arguments"]["ProcessingResources"]["ClusterConfig"]
+    assert transcribe["InstanceType"] == {"Get": "Parameters.TranscriptionInstanceType"}
+    parameters = {p["Name"]: p for p in definition["Parameters"]}
+    assert parameters["TranscriptionInstanceType"]["DefaultValue"].startswith("ml.g")  # a GPU by default
+    assert parameters["DiarizationImageUri"]["DefaultValue"] == KWARGS["diarization_image_uri"]
+
+
+def test_every_step_runs_an_entry_point_that_accepts_its_arguments(definition):
+    """Arguments built from parameters must parse with the entry point's own parser (defaults substituted)."""
+    defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
+
+    def value(item):
+        if isinstance(item, dict) and "Get" in item:
+            return str(defaults[item["Get"].removeprefix("Parameters.")])
+        if isinstance(item, dict) and "Std:Join" in item:
+            return item["Std:Join"]["On"].join(value(part) for part in item["Std:Join"]["Values"])
+        return item
+
+    for step in _steps(definition).values():
+        if step["Type"] != "Processing":
+            continue
+        app = step["Arguments"]["AppSpecification"]
+        python, script = app["ContainerEntrypoint"]
+        assert python == "python3" and script.startswith(ENTRYPOINT_DIR + "/")
+        local_script = REPOSITORY / "processing" / Path(script).name
+        assert local_script.is_file(), f"{step['Name']} runs {script}, which processing/ lacks"
+        module = importlib.import_module(f"callscope.processing.{local_script.stem}")
+        arguments = [value(item) for item in app.get("ContainerArguments", [])]
+        # argparse exits on an unknown flag or a bad choice; parse_known_args would hide that.
+        parser_calls = []
+        original = module.main_guard
+        module.main_guard = lambda run: parser_calls.append(run)
+        try:
+            module.main(arguments)
+        finally:
+            module.main_guard = original
+        assert parser_calls, step["Name"]
+
+
+def test_the_gate_registers_both_models_pending_approval_with_the_evaluation(definition):
+    gate = _steps(definition)["CheckWERAndDER"]["Arguments"]
+    left = [condition["LeftValue"]["Std:JsonGet"] for condition in gate["Conditions"]]
+    assert [item["Path"] for item in left] == ["metrics.wer.value", "metrics.der.value"]
+    assert all(item["PropertyFile"] == {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"} for item in left)
+    assert [c["RightValue"] for c in gate["Conditions"]] == [{"Get": "Parameters.MaxWER"}, {"Get": "Parameters.MaxDER"}]
+    registered = {step["Arguments"]["ModelPackageGroupName"]: step["Arguments"] for step in gate["IfSteps"]}
+    assert set(registered) == {"callscope-test-diarization", "callscope-test-transcription"}
+    for group, image in (("diarization", "DiarizationImageUri"), ("transcription", "TranscriptionImageUri")):
+        arguments = registered[f"callscope-test-{group}"]
+        assert arguments["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
+        (container,) = arguments["InferenceSpecification"]["Containers"]
+        assert container["Image"] == {"Get": f"Parameters.{image}"}
+        statistics = arguments["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]["Std:Join"]["Values"]
+        assert statistics == [{"Get": "Steps.Evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"},
+                              "evaluation.json"]
+    parameters = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
+    assert parameters["ModelApprovalStatus"] == "PendingManualApproval"
+    assert [step["Type"] for step in gate["ElseSteps"]] == ["Fail"]
+
+
+def test_upsert_and_start_send_the_definition_to_sagemaker(pipeline, definition):
+    import boto3
+
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    arn = pipeline.upsert(role_arn=ROLE)["PipelineArn"]
+    assert arn.endswith(":pipeline/callscope-test")
+    described = client.describe_pipeline(PipelineName="callscope-test")
+    assert described["RoleArn"] == ROLE
+    assert json.loads(described["PipelineDefinition"]) == definition
+    pipeline.start(parameters={"InputCalls": "s3://callscope-test/batch-7/", "TranscriptionInstanceCount": 4})
+    (execution,) = client.list_pipeline_executions(PipelineName="callscope-test")["PipelineExecutionSummaries"]
+    parameters = client.list_pipeline_parameters_for_execution(PipelineExecutionArn=execution["PipelineExecutionArn"])
+    assert {p["Name"]: p["Value"] for p in parameters["PipelineParameters"]} == {
+        "InputCalls": "s3://callscope-test/batch-7/", "TranscriptionInstanceCount": "4"}
+
+
+def test_get_pipeline_definition_prints_the_same_definition(aws, capsys, definition):
+    from pipelines.post_call_analytics.cli import get_pipeline_definition
+
+    get_pipeline_definition(["--kwargs", json.dumps(KWARGS)])
+    assert json.loads(capsys.readouterr().out) == definition
+
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "pipeline_definition.json"
+
+
+def test_definition_matches_the_reviewed_snapshot(definition):
+    """Any change to the definition shows up in review as a diff of the snapshot.
+
+    After an intended change: UPDATE_SNAPSHOTS=1 pytest tests/test_pipeline_definition.py
+    """
+    text = json.dumps(definition, indent=1, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(text)
+    assert SNAPSHOT.read_text() == text, "the pipeline definition changed: review it and update the snapshot"
