@@ -1,0 +1,53 @@
+"""`python -m callscope.serving KIND` (or `callscope-serve KIND`): start the inference server of one model kind.
+
+SageMaker passes no arguments to `serve`; it configures containers through the environment, so
+every option has an environment variable: SM_MODEL_DIR, SAGEMAKER_BIND_TO_PORT, CALLSCOPE_THREADS,
+CALLSCOPE_DEVICE. A flag given on the command line wins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from functools import partial
+from pathlib import Path
+
+from callscope.serving import KINDS
+from callscope.serving.server import ServerConfig, log, serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(
+        prog="callscope-serve", description="SageMaker-style inference server (/ping, /invocations).")
+    parser.add_argument("kind", choices=KINDS)
+    # String defaults pass through `type` too, so a bad environment value is a usage error, not a traceback.
+    parser.add_argument("--host", default=ServerConfig.host)
+    parser.add_argument("--port", type=int, default=env("SAGEMAKER_BIND_TO_PORT", str(ServerConfig.port)),
+                        help="port (SAGEMAKER_BIND_TO_PORT, else 8080)")
+    parser.add_argument("--model-dir", type=Path, default=Path(env("SM_MODEL_DIR", "/opt/ml/model")),
+                        help="model directory (SM_MODEL_DIR, else /opt/ml/model)")
+    parser.add_argument("--threads", type=int, default=env("CALLSCOPE_THREADS", "0"),
+                        help="CPU threads for the model (CALLSCOPE_THREADS, else 0: every core)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=env("CALLSCOPE_DEVICE", "auto"),
+                        help="where the model runs (CALLSCOPE_DEVICE, else auto: a GPU when there is one)")
+    parser.add_argument("--max-body-mb", type=int, default=ServerConfig.max_body_bytes // 2**20,
+                        help="largest request body; larger calls go by S3 URI")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.kind == "diarization":
+        from callscope.serving.diarization import load
+    else:
+        from callscope.serving.transcription import load
+    if not args.model_dir.is_dir():
+        log(f"model directory {args.model_dir} not found: using the model that ships with callscope")
+    config = ServerConfig(host=args.host, port=args.port, max_body_bytes=args.max_body_mb * 2**20)
+    return serve(config, partial(load, args.model_dir, threads=args.threads, device=args.device))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

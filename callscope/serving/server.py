@@ -1,0 +1,178 @@
+"""SageMaker's inference contract over the standard library's threading HTTP server.
+
+`GET /ping` is 200 once the model is loaded (503 before); `POST /invocations` takes JSON or raw
+audio and answers JSON. Every error is one JSON line, `{"error": "..."}`: 400 for a bad request,
+500 otherwise; tracebacks go to stderr only. One log line per request goes to stderr (CloudWatch).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Protocol
+
+from callscope.errors import CallscopeError, InputError, first_line
+from callscope.serving.inputs import ATTRIBUTES_HEADER, Invocation, RequestError, S3Fetcher, read_invocation
+
+
+class Model(Protocol):
+    name: str
+    fields: frozenset[str]  # request parameters it understands; others are refused
+
+    def invoke(self, invocation: Invocation) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "0.0.0.0"  # all interfaces: SageMaker connects from outside the container
+    port: int = 8080
+    max_body_bytes: int = 200 * 2**20  # larger calls go by S3 URI
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
+    sys.stderr.flush()
+
+
+class ModelServer(ThreadingHTTPServer):
+    daemon_threads = True  # a stuck request must not keep the process alive at shutdown
+
+    def __init__(self, config: ServerConfig) -> None:
+        super().__init__((config.host, config.port), _Handler)
+        self.config = config
+        self.model: Model | None = None
+        self.fetcher = S3Fetcher()
+        # One inference at a time: each already uses every core, and /ping stays answered meanwhile.
+        self.inference = threading.Lock()
+        self.load_failed = False
+
+    def load(self, loader: Callable[[], Model]) -> None:
+        """Load the model (in a thread, so /ping answers 503 meanwhile); stop the server if it fails."""
+        started = time.monotonic()
+        try:
+            self.model = loader()
+        except Exception as error:  # any failure to load leaves nothing to serve
+            log(f"model failed to load: {first_line(error)}")
+            self.load_failed = True
+            threading.Thread(target=self.shutdown, daemon=True).start()
+            return
+        log(f"model {self.model.name} loaded in {time.monotonic() - started:.1f} s")
+
+
+def serve(config: ServerConfig, loader: Callable[[], Model]) -> int:
+    """Listen at once, load the model, serve until SIGTERM/SIGINT; the exit status."""
+    server = ModelServer(config)
+    log(f"listening on {config.host}:{server.server_address[1]}")
+
+    def stop(signum, frame):  # as PID 1 in a container, SIGTERM is ignored unless handled
+        log(f"stopping ({signal.Signals(signum).name})")
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=server.load, args=(loader,), daemon=True).start()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 1 if server.load_failed else 0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ModelServer
+    protocol_version = "HTTP/1.1"  # keep-alive: SageMaker reuses connections
+    server_version = "callscope"
+
+    def do_GET(self) -> None:
+        if self.path != "/ping":
+            self._reply(404, {"error": f"no such path: {self.path[:100]}"})
+        elif self.server.model is None:
+            self._reply(503, {"status": "loading"})
+        else:
+            self._reply(200, {"status": "ok", "model": self.server.model.name})
+
+    def do_POST(self) -> None:
+        started = time.monotonic()
+        try:
+            status, payload = self._invoke()
+        except Exception as error:  # the last guard: one line out, the traceback to the log only
+            traceback.print_exc(file=sys.stderr)
+            status, payload = 500, {"error": f"internal error: {first_line(error)}"}
+        self._reply(status, payload, time.monotonic() - started)
+
+    def _invoke(self) -> tuple[int, dict[str, Any]]:
+        if self.path.split("?")[0] != "/invocations":
+            self._discard_body()
+            return 404, {"error": f"no such path: {self.path[:100]}"}
+        model = self.server.model
+        if model is None:
+            self._discard_body()
+            return 503, {"error": "model is still loading"}
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self.close_connection = True
+            return 411, {"error": "Content-Length header required"}
+        if int(length) > self.server.config.max_body_bytes:
+            self.close_connection = True  # the body is left unread
+            return 413, {"error": f"request body over {self.server.config.max_body_bytes} bytes: pass an S3 URI"}
+        body = self.rfile.read(int(length))
+        with tempfile.TemporaryDirectory(prefix="callscope-") as workdir:
+            invocation: Invocation | None = None
+            try:
+                invocation = read_invocation(
+                    body, self.headers.get("Content-Type", ""), self.headers.get(ATTRIBUTES_HEADER, ""),
+                    Path(workdir), self.server.fetcher)
+                unknown = sorted(set(invocation.parameters) - model.fields)
+                if unknown and self.headers.get_content_type() == "application/json":
+                    raise RequestError(f"unknown field '{unknown[0]}' (known: {', '.join(sorted(model.fields))})")
+                with self.server.inference:
+                    return 200, model.invoke(invocation)
+            except RequestError as error:
+                return error.status, {"error": first_line(error)}
+            except InputError as error:  # the decoder's message names a temp file: name the source
+                source = invocation.source if invocation else "audio"
+                return 400, {"error": f"{source}: {error.problem.strip().splitlines()[0]}"}
+            except CallscopeError as error:
+                return 500, {"error": first_line(error)}
+
+    def _discard_body(self) -> None:
+        length = self.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) <= self.server.config.max_body_bytes:
+            self.rfile.read(int(length))
+        else:
+            self.close_connection = True
+
+    def _reply(self, status: int, payload: dict[str, Any], seconds: float | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+        path = getattr(self, "path", "")  # unset on a malformed request line
+        if path != "/ping" or status != 200:  # health checks every few seconds would drown the log
+            took = f" {seconds * 1000:.0f} ms" if seconds is not None else ""
+            error = f": {payload['error']}" if "error" in payload else ""
+            log(f"{self.command or '-'} {path[:100] or '-'} {status}{took}{error}")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # Malformed requests and unsupported methods: JSON like every other answer, not an HTML page.
+        self.close_connection = True
+        self._reply(code, {"error": message or self.responses.get(code, ("error",))[0]})
+
+    def log_request(self, code="-", size="-") -> None:
+        pass  # _reply writes the one line per request
+
+    def log_message(self, format: str, *args) -> None:
+        log(format % args)
