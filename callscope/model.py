@@ -49,6 +49,36 @@ class Speaker:
         return self.display_name or self.role.display_name
 
 
+@dataclass(frozen=True)
+class TextSpan:
+    """A stretch of a turn's text (issues, action items, outcomes): character offsets into Turn.text,
+    or into Turn.translation when the turn has one; `end` is exclusive."""
+
+    text: str
+    begin: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named thing in a turn's text (person, organisation, product, date, ... or a custom type)."""
+
+    type: str
+    text: str
+    begin: int  # character offsets, as TextSpan
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class SentimentScores:
+    """Probabilities of the three sentiment classes of a turn (they sum to 1)."""
+
+    positive: float
+    negative: float
+    neutral: float
+
+
 @dataclass
 class Turn:
     """A speech segment of one speaker: consecutive words, later merged by the turn rules."""
@@ -59,6 +89,21 @@ class Turn:
     loudness_db: list[float] = field(default_factory=list)
     # Signed sentiment in [-5, 5]; None until an enrichment stage scores the turn.
     sentiment: float | None = None
+    sentiment_scores: SentimentScores | None = None
+    # The turn's spoken language (ISO 639-1) and, when that is not English, its English translation;
+    # analytics read `analysis_text`.
+    language: str = ""
+    translation: str | None = None
+    entities: list[Entity] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    issues: list[TextSpan] = field(default_factory=list)
+    action_items: list[TextSpan] = field(default_factory=list)
+    outcomes: list[TextSpan] = field(default_factory=list)
+
+    @property
+    def analysis_text(self) -> str:
+        """The English text analytics run on: the translation when there is one."""
+        return self.translation if self.translation is not None else self.text
 
     @property
     def start(self) -> float:
@@ -81,6 +126,14 @@ class TimeSpan:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class CategoryMatch:
+    """A category rule that matched the call: where (empty for rules on something absent)."""
+
+    name: str
+    spans: tuple[TimeSpan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +175,10 @@ class Conversation:
     transcriber: str = ""
     processed_at: datetime | None = None
     warnings: list[str] = field(default_factory=list)
+    categories: list[CategoryMatch] = field(default_factory=list)
+    redacted: bool = False  # PII in every text (and the redacted audio) replaced
+    # Which backend produced each enrichment ("sentiment" -> "local:minilm-logreg", ...).
+    enrichment: dict[str, str] = field(default_factory=dict)
 
     @property
     def words(self) -> list[Word]:

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import Any
 
 from callscope.analytics.sentiment_trends import POLARITY_THRESHOLD, sentiment_trends
-from callscope.model import Conversation, Speaker, Turn
+from callscope.model import Conversation, SentimentScores, Speaker, TextSpan, Turn
 
 # Reference-system placeholder for metadata the file name did not carry.
 _MISSING = "None"
@@ -63,15 +63,20 @@ def _conversation_analytics(conversation: Conversation) -> dict[str, Any]:
         "ProcessTime": str(processed),
         "LanguageCode": _language_code(conversation.language),
         "Duration": f"{conversation.source.duration:.2f}",
-        "EntityRecognizerName": "",
+        "EntityRecognizerName": conversation.enrichment.get("entities", ""),
         "SpeakerLabels": [_speaker_label(speaker) for speaker in conversation.speakers],
         "SentimentTrends": sentiment_trends(conversation),
         "SpeakerTime": _speaker_time(conversation),
-        "CustomEntities": [],
-        "CategoriesDetected": [],
-        "IssuesDetected": [],
-        "ActionItemsDetected": [],
-        "OutcomesDetected": [],
+        "CustomEntities": _custom_entities(conversation),
+        "CategoriesDetected": [
+            {"Name": match.name, "Instances": max(len(match.spans), 1),
+             "Timestamps": [{"BeginOffsetSecs": round(span.start, 3), "EndOffsetSecs": round(span.end, 3)}
+                            for span in match.spans]}
+            for match in conversation.categories
+        ],
+        "IssuesDetected": [_span(span) for turn in conversation.turns for span in turn.issues],
+        "ActionItemsDetected": [_span(span) for turn in conversation.turns for span in turn.action_items],
+        "OutcomesDetected": [_span(span) for turn in conversation.turns for span in turn.outcomes],
         "SourceInformation": [
             {
                 "TranscribeJobInfo": {
@@ -83,7 +88,7 @@ def _conversation_analytics(conversation: Conversation) -> dict[str, Any]:
                     "MediaSampleRateHertz": conversation.source.sample_rate,
                     "MediaFileUri": conversation.source.path,
                     "MediaOriginalUri": conversation.source.path,
-                    "RedactedTranscript": False,
+                    "RedactedTranscript": conversation.redacted,
                     "ChannelIdentification": int(conversation.speaker_separation == "channels"),
                     "AverageWordConfidence": round(
                         sum(word.confidence for word in words) / max(len(words), 1), 4
@@ -130,19 +135,23 @@ def _speech_segment(turn: Turn) -> dict[str, Any]:
         "SegmentInterruption": turn.interruption,
         "IVRSegment": False,
         "OriginalText": text,
-        "DisplayText": text,
+        # The English text analytics ran on: the translation of a turn spoken in another language.
+        "DisplayText": turn.analysis_text,
         "TextEdited": 0,
         "LoudnessScores": turn.loudness_db,
         "SentimentIsPositive": int(turn.sentiment is not None and turn.sentiment >= POLARITY_THRESHOLD),
         "SentimentIsNegative": int(turn.sentiment is not None and turn.sentiment <= -POLARITY_THRESHOLD),
         "SentimentScore": round(score, 3),
-        "BaseSentimentScores": [],
-        "EntitiesDetected": [],
-        "CategoriesDetected": [],
+        "BaseSentimentScores": _base_scores(turn.sentiment_scores),
+        "EntitiesDetected": [
+            {"Type": e.type, "Text": e.text, "BeginOffset": e.begin, "EndOffset": e.end, "Score": round(e.score, 4)}
+            for e in turn.entities
+        ],
+        "CategoriesDetected": list(turn.categories),
         "FollowOnCategories": [],
-        "IssuesDetected": [],
-        "ActionItemsDetected": [],
-        "OutcomesDetected": [],
+        "IssuesDetected": [_span(span) for span in turn.issues],
+        "ActionItemsDetected": [_span(span) for span in turn.action_items],
+        "OutcomesDetected": [_span(span) for span in turn.outcomes],
         "WordConfidence": [
             {
                 # As the reference writes them: no leading space on a turn's first word; later
@@ -155,6 +164,30 @@ def _speech_segment(turn: Turn) -> dict[str, Any]:
             for index, word in enumerate(turn.words)
         ],
     }
+
+
+def _span(span: TextSpan) -> dict[str, Any]:
+    return {"Text": span.text, "BeginOffset": span.begin, "EndOffset": span.end}
+
+
+def _base_scores(scores: SentimentScores | None) -> dict[str, float] | list:
+    """As the reference writes them: the class probabilities scaled by 5, or [] when unscored."""
+    if scores is None:
+        return []
+    return {"Positive": round(5 * scores.positive, 3), "Negative": round(5 * scores.negative, 3),
+            "Neutral": round(5 * scores.neutral, 3)}
+
+
+def _custom_entities(conversation: Conversation) -> list[dict[str, Any]]:
+    """Every entity type of the call with its count and distinct values, as the reference summarises them."""
+    values: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    for turn in conversation.turns:
+        for entity in turn.entities:
+            counts[entity.type] = counts.get(entity.type, 0) + 1
+            if entity.text not in values.setdefault(entity.type, []):
+                values[entity.type].append(entity.text)
+    return [{"Name": name, "Instances": counts[name], "Values": values[name]} for name in counts]
 
 
 def _language_code(language: str) -> str:
