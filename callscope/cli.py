@@ -18,6 +18,7 @@ from callscope.options import (
     DEFAULT_CHANNELS,
     ChannelDefinition,
     DecodeOptions,
+    EnrichmentOptions,
     FilenameMetadataOptions,
     PyannoteOptions,
     SpeakerOptions,
@@ -72,6 +73,9 @@ def main() -> None:
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto.")
 @click.option("--beam-size", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--language", default="en", show_default=True, help="Spoken language, or 'auto' to detect it.")
+@click.option("--translate/--no-translate", default=True, show_default=True,
+              help="English translation of turns in other languages (needs a multilingual model; with "
+                   "--language auto the default model becomes the multilingual 'base').")
 @click.option("--no-vad", is_flag=True, help="Transcribe without voice activity detection.")
 @click.option("--threads", type=click.IntRange(min=0), default=0, help="CPU threads (0: all cores).")
 @click.option("--channels", callback=_parse_channels, default=None,
@@ -89,6 +93,25 @@ def main() -> None:
 @click.option("--role-phrases", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="JSON file of phrases that tell the agent from the customer on mono calls "
                    "(shape of callscope/speakers/role_phrases.json).")
+@click.option("--sentiment", type=click.Choice(["local", "comprehend", "none"]), default="local", show_default=True,
+              help="Turn sentiment: the model shipped with callscope, Amazon Comprehend, or none.")
+@click.option("--entities", type=click.Choice(["local", "comprehend", "none"]), default="local", show_default=True,
+              help="Entities (people, organisations, places, dates, ...): spaCy, Amazon Comprehend, or none.")
+@click.option("--entity-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Custom entities: a CSV of Type,Text rows, found on top of the entity backend.")
+@click.option("--issues", type=click.Choice(["local", "none"]), default="local", show_default=True,
+              help="Issues, action items and outcomes from the shipped sentence patterns, or none.")
+@click.option("--categories", "category_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Category rules (YAML, docs/CATEGORIES.md); default: the contact-centre rules shipped.")
+@click.option("--no-categories", is_flag=True, help="Do not match category rules.")
+@click.option("--redact", is_flag=True,
+              help="Replace PII (names, numbers, cards, addresses, ...) in every output and write <call>.redacted.wav.")
+@click.option("--pii", type=click.Choice(["local", "comprehend"]), default="local", show_default=True,
+              help="Who finds the PII to redact: the local detector or Amazon Comprehend.")
+@click.option("--redaction-token", type=click.Choice(["pii", "type"]), default="pii", show_default=True,
+              help="Redacted words read [PII], or their type ([PHONE], [CREDIT_CARD], ...).")
+@click.option("--redact-audio", type=click.Choice(["silence", "beep", "none"]), default="silence", show_default=True,
+              help="In the redacted audio copy, PII is silenced or beeped (none: no audio copy).")
 @click.option("--max-duration", callback=_parse_duration, default="4:00:00", show_default=True,
               help="Refuse calls longer than this (seconds or H:MM:SS).")
 @click.option("--guid-pattern", default=_DEFAULT_NAMES.guid_pattern, show_default=True,
@@ -102,9 +125,11 @@ def main() -> None:
               help="TZ database name written as ConversationLocation.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
 def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, model: str, compute_type: str,
-            device: str, beam_size: int, language: str, no_vad: bool, threads: int,
+            device: str, beam_size: int, language: str, translate: bool, no_vad: bool, threads: int,
             channels: tuple[ChannelDefinition, ...], diarizer: str, pyannote_pipeline: str, speakers: str,
-            min_speakers: int, max_speakers: int, role_phrases: Path | None, max_duration: float,
+            min_speakers: int, max_speakers: int, role_phrases: Path | None, sentiment: str, entities: str,
+            entity_file: Path | None, issues: str, category_file: Path | None, no_categories: bool, redact: bool,
+            pii: str, redaction_token: str, redact_audio: str, max_duration: float,
             guid_pattern: str, agent_pattern: str, cust_pattern: str, datetime_pattern: str, datetime_format: str, location: str, quiet: bool) -> None:
     """Analyse call recordings (files or folders, searched recursively).
 
@@ -116,10 +141,15 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
         options = replace(
             options_from_flags(
                 model=model, compute_type=compute_type, device=device, beam_size=beam_size, language=language,
-                vad=not no_vad, threads=threads, diarizer=diarizer, pyannote_pipeline=pyannote_pipeline,
+                vad=not no_vad, translate=translate, threads=threads, diarizer=diarizer, pyannote_pipeline=pyannote_pipeline,
                 speakers=speakers, min_speakers=min_speakers, max_speakers=max_speakers,
             ),
             role_phrases=RolePhrases.load(role_phrases) if role_phrases else None,
+            enrichment=replace(
+                _enrichment_options(sentiment, entities, entity_file, issues, category_file, no_categories),
+                redact=redact, pii=pii, redaction_token="[PII]" if redaction_token == "pii" else "[{type}]",
+                redact_audio=redact_audio,
+            ),
             decode=DecodeOptions(max_duration_secs=max_duration),
             speakers=SpeakerOptions(channels=channels),
             filename_metadata=FilenameMetadataOptions(
@@ -135,6 +165,23 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
         click.echo(f"callscope: error: {error}", err=True)
         sys.exit(2)
     sys.exit(1 if failed else 0)
+
+
+def _enrichment_options(sentiment: str, entities: str, entity_file: Path | None, issues: str,
+                        category_file: Path | None, no_categories: bool) -> EnrichmentOptions:
+    """Loads the user's files now, so a bad one stops the run before any call (ValueError, one line)."""
+    entity_map = category_rules = None
+    if entity_file:
+        from callscope.enrichment.custom_entities import EntityMap
+
+        entity_map = EntityMap.from_csv(entity_file)
+    if category_file:
+        from callscope.enrichment.categories import CategoryRules
+
+        category_rules = CategoryRules.load(category_file)
+    return EnrichmentOptions(sentiment=sentiment, entities=entities, issues=issues,
+                             categories="none" if no_categories else "local",
+                             entity_map=entity_map, category_rules=category_rules)
 
 
 @main.command()

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
+from callscope.enrichment import Enricher
 from callscope.options import AnalyzeOptions
 from callscope.speakers.diarization import Diarizer
 from callscope.transcription.base import Transcriber
+
+if TYPE_CHECKING:
+    from callscope.transcription.translate import AudioTranslator
 
 DIARIZERS = ("embedded", "pyannote", "none")
 
@@ -15,10 +21,23 @@ DIARIZERS = ("embedded", "pyannote", "none")
 class Engines:
     transcriber: Transcriber
     diarizer: Diarizer | None  # None: mono calls keep one speaker
+    enrichers: list[Enricher] = field(default_factory=list)
+    translator: AudioTranslator | None = None  # None: no translation (English-only model, or turned off)
 
 
 def load_engines(options: AnalyzeOptions) -> Engines:
-    return Engines(load_transcriber(options), load_diarizer(options))
+    transcriber = load_transcriber(options)
+    return Engines(transcriber, load_diarizer(options), load_enrichers(options), load_translator(transcriber, options))
+
+
+def load_translator(transcriber: Transcriber, options: AnalyzeOptions) -> AudioTranslator | None:
+    """The transcriber's own model translates, when it is multilingual and translation is on."""
+    model = getattr(transcriber, "model", None)
+    if not options.transcription.translate or model is None or not model.model.is_multilingual:
+        return None
+    from callscope.transcription.translate import AudioTranslator
+
+    return AudioTranslator(model, beam_size=options.transcription.beam_size)
 
 
 def load_transcriber(options: AnalyzeOptions) -> Transcriber:
@@ -38,3 +57,43 @@ def load_diarizer(options: AnalyzeOptions) -> Diarizer | None:
 
         return PyannoteDiarizer(options.pyannote)
     return None
+
+
+def load_enrichers(options: AnalyzeOptions) -> list[Enricher]:
+    """The enrichers the options ask for; models load on first use, once per process."""
+    chosen = options.enrichment
+    enrichers: list[Enricher] = []
+    if chosen.redact:
+        from callscope.enrichment.pii import PiiRedactor
+
+        if chosen.pii == "comprehend":
+            from callscope.enrichment.pii.comprehend import ComprehendPiiDetector
+
+            enrichers.append(PiiRedactor(ComprehendPiiDetector(), token=chosen.redaction_token))
+        else:
+            enrichers.append(PiiRedactor(token=chosen.redaction_token))
+    if chosen.sentiment == "local":
+        from callscope.enrichment.sentiment import LocalSentiment
+
+        enrichers.append(LocalSentiment())
+    elif chosen.sentiment == "comprehend":
+        from callscope.enrichment.comprehend_sentiment import ComprehendSentiment
+
+        enrichers.append(ComprehendSentiment())
+    if chosen.entities == "local":
+        from callscope.enrichment.entities import LocalEntities
+
+        enrichers.append(LocalEntities(entity_map=chosen.entity_map))
+    elif chosen.entities == "comprehend":
+        from callscope.enrichment.entities import ComprehendEntities
+
+        enrichers.append(ComprehendEntities(entity_map=chosen.entity_map))
+    if chosen.issues == "local":
+        from callscope.enrichment.issues import IssuePatterns, LocalIssues
+
+        enrichers.append(LocalIssues(chosen.issue_patterns or IssuePatterns.load()))
+    if chosen.categories == "local":
+        from callscope.enrichment.categories import LocalCategories
+
+        enrichers.append(LocalCategories(chosen.category_rules))
+    return enrichers

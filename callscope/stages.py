@@ -54,22 +54,31 @@ class RecognisedSpeech:
     """The words of a call, one group per recognised segment, each word with its speaker."""
 
     groups: list[list[Word]]
-    language: str
+    language: str  # the call's
     transcriber: str
     separation: str  # as Conversation.speaker_separation
     speakers: list[str]  # labels heard, in order
+    # Per group, its spoken language; empty (older results) means every group is in `language`.
+    group_languages: list[str] = field(default_factory=list)
+
+    def group_language(self, index: int) -> str:
+        return self.group_languages[index] if self.group_languages else self.language
 
     def to_dict(self) -> dict:
         return {
             "language": self.language, "transcriber": self.transcriber, "separation": self.separation,
             "speakers": self.speakers,
             "groups": [[asdict(word) for word in group] for group in self.groups],
+            "group_languages": self.group_languages,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> RecognisedSpeech:
         groups = [[Word(**word) for word in group] for group in data["groups"]]
-        return cls(groups, data["language"], data["transcriber"], data["separation"], data["speakers"])
+        return cls(
+            groups, data["language"], data["transcriber"], data["separation"], data["speakers"],
+            data.get("group_languages", []),
+        )
 
 
 def load_audio(path: Path, options: AnalyzeOptions, sha256: str | None = None) -> DecodedAudio:
@@ -96,11 +105,13 @@ def transcribe_call(path: Path, audio: DecodedAudio, options: AnalyzeOptions, tr
     """The words of every track (channel, or the one mono signal); InputError when there are none."""
     layout = split_speakers(audio, options.speakers)
     groups: list[list[Word]] = []
+    group_languages: list[str] = []
     languages: list[str] = []
     for track in layout.tracks:
         result = transcriber.transcribe(track.samples)
         languages.append(result.language)
         for recognised in result.segments:
+            group_languages.append(recognised.language or result.language)
             groups.append([
                 Word(
                     # Segments join with a space, whatever the recogniser put before their first word.
@@ -113,7 +124,7 @@ def transcribe_call(path: Path, audio: DecodedAudio, options: AnalyzeOptions, tr
         raise InputError(str(path), "no speech found in the audio", "no_speech")
     return RecognisedSpeech(
         groups, languages[0] if languages else "en", transcriber.name, layout.separation,
-        [track.speaker.label for track in layout.tracks],
+        [track.speaker.label for track in layout.tracks], group_languages,
     )
 
 

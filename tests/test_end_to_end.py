@@ -112,14 +112,28 @@ def test_interruptions_start_inside_the_other_speakers_words(analyzed):
         assert any(w["StartTime"] < start and w["EndTime"] - start >= 0.2 for w in others)
 
 
-def test_sentiment_fields_are_neutral_until_enrichment(analyzed):
+def test_every_turn_gets_sentiment_that_agrees_with_its_flags_and_trends(analyzed):
     document = _document(analyzed[0], "demo")
+    segments = document["SpeechSegments"]
+    scored = [s for s in segments if s["BaseSentimentScores"] != []]
+    # Turns under 8 characters get no sentiment (the reference's rule); all others do.
+    assert scored == [s for s in segments if len(s["OriginalText"]) >= 8]
+    for segment in scored:
+        base = segment["BaseSentimentScores"]
+        assert abs(sum(base.values()) - 5.0) < 0.01  # probabilities scaled by 5
+        polar = segment["SentimentScore"] >= 2.0
+        assert segment["SentimentIsPositive"] + segment["SentimentIsNegative"] == int(polar)
+        if segment["SentimentIsNegative"]:
+            assert segment["SentimentScore"] == base["Negative"]
+        elif segment["SentimentIsPositive"]:
+            assert segment["SentimentScore"] == base["Positive"]
+    assert any(s["SentimentIsNegative"] for s in scored), "a lost-card call with no negative turn"
     trends = document["ConversationAnalytics"]["SentimentTrends"]
     assert set(trends) == {"spk_0", "spk_1"}
     for trend in trends.values():
         assert [q["Quarter"] for q in trend["SentimentPerQuarter"]] == [1, 2, 3, 4]
-        assert trend["SentimentScore"] == 0.0
-    assert all(s["SentimentScore"] == 0.0 and s["BaseSentimentScores"] == [] for s in document["SpeechSegments"])
+        assert -5.0 <= trend["SentimentScore"] <= 5.0
+    assert document["ConversationAnalytics"]["CategoriesDetected"], "no default category rule fired"
 
 
 def test_side_outputs_agree_with_the_pca_document(analyzed):

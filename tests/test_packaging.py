@@ -21,6 +21,9 @@ def test_wheel_has_the_schema_and_no_sample_audio(tmp_path):
     assert "callscope/schemas/pca.schema.json" in names
     assert "callscope/speakers/role_phrases.json" in names
     assert {"callscope/models/segmentation-3.0.onnx", "callscope/models/resemblyzer_ge2e.onnx"} <= set(names)
+    assert {"callscope/models/minilm_l6_v2_f16.onnx", "callscope/models/minilm_tokenizer.json",
+            "callscope/models/sentiment_logreg.json", "callscope/enrichment/issue_patterns.yaml",
+            "callscope/enrichment/categories/default_rules.yaml"} <= set(names)
     assert "callscope/cli.py" in names
     assert not [name for name in names if name.endswith((".wav", ".mp3", ".flac"))]
     assert not [name for name in names if name.startswith(("tests/", "examples/", "bench/"))]

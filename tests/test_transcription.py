@@ -62,7 +62,7 @@ def test_default_model_is_the_bundled_tiny_en():
 def test_model_directory_and_hub_names_are_passed_on(tmp_path):
     assert resolve_model(str(bundled_model_path())) == str(bundled_model_path())
     assert resolve_model("Systran/faster-whisper-small") == "Systran/faster-whisper-small"
-    assert resolve_model("base") == "base"
+    assert resolve_model("small") == "small"
     (tmp_path / "empty-model").mkdir()
     with pytest.raises(ModelError, match="has no model.bin"):
         resolve_model(str(tmp_path / "empty-model"))
@@ -87,10 +87,10 @@ def test_hub_name_loads_through_the_hub_client(offline_hub_cache, jfk_mono):
 
 
 def test_unavailable_hub_model_is_a_one_line_error(tmp_path, offline_hub_cache):
-    result = CliRunner().invoke(main, ["analyze", str(JFK), "--out", str(tmp_path / "out"), "--model", "base"])
+    result = CliRunner().invoke(main, ["analyze", str(JFK), "--out", str(tmp_path / "out"), "--model", "small"])
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if "error" in line]
-    assert lines == [lines[0]] and lines[0].startswith("callscope: error: cannot load Whisper model 'base'")
+    assert lines == [lines[0]] and lines[0].startswith("callscope: error: cannot load Whisper model 'small'")
     assert "Traceback" not in result.output
 
 
@@ -99,7 +99,7 @@ def test_unavailable_model_with_parallel_jobs_stops_with_one_line(tmp_path, offl
     calls.mkdir()
     for name in ("a.flac", "b.flac"):
         shutil.copy(JFK, calls / name)
-    result = CliRunner().invoke(main, ["analyze", str(calls), "--out", str(tmp_path / "out"), "--jobs", "2", "--model", "base"])
+    result = CliRunner().invoke(main, ["analyze", str(calls), "--out", str(tmp_path / "out"), "--jobs", "2", "--model", "small"])
     assert result.exit_code == 2
-    assert "callscope: error: cannot load Whisper model 'base'" in result.output
+    assert "callscope: error: cannot load Whisper model 'small'" in result.output
     assert "Traceback" not in result.output

@@ -24,7 +24,7 @@ _MISSING = "None"
 def to_pca(conversation: Conversation) -> dict[str, Any]:
     return {
         "ConversationAnalytics": _conversation_analytics(conversation),
-        "SpeechSegments": [_speech_segment(turn) for turn in conversation.turns],
+        "SpeechSegments": [_speech_segment(turn, conversation.language) for turn in conversation.turns],
     }
 
 
@@ -125,7 +125,7 @@ def _speaker_time(conversation: Conversation) -> dict[str, Any]:
     return times
 
 
-def _speech_segment(turn: Turn) -> dict[str, Any]:
+def _speech_segment(turn: Turn, language: str) -> dict[str, Any]:
     text = turn.text
     score = abs(turn.sentiment) if turn.sentiment is not None else 0.0
     return {
@@ -134,6 +134,7 @@ def _speech_segment(turn: Turn) -> dict[str, Any]:
         "SegmentSpeaker": turn.speaker,
         "SegmentInterruption": turn.interruption,
         "IVRSegment": False,
+        "LanguageCode": _language_code(turn.language or language),
         "OriginalText": text,
         # The English text analytics ran on: the translation of a turn spoken in another language.
         "DisplayText": turn.analysis_text,
@@ -148,7 +149,7 @@ def _speech_segment(turn: Turn) -> dict[str, Any]:
             for e in turn.entities
         ],
         "CategoriesDetected": list(turn.categories),
-        "FollowOnCategories": [],
+        "FollowOnCategories": list(turn.follow_on_categories),
         "IssuesDetected": [_span(span) for span in turn.issues],
         "ActionItemsDetected": [_span(span) for span in turn.action_items],
         "OutcomesDetected": [_span(span) for span in turn.outcomes],

@@ -6,6 +6,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from callscope.model import Conversation
@@ -64,15 +65,45 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def output_paths(stem: Path) -> list[Path]:
-    return [stem.with_name(stem.name + suffix) for suffix in SERIALIZERS]
+REDACTED_AUDIO_SUFFIX = ".redacted.wav"
 
 
-def write_outputs(conversation: Conversation, stem: Path) -> list[Path]:
-    """Write `<stem>.json`, `.rttm`, `.srt`, `.vtt` and `.txt`; return their paths."""
+def output_paths(stem: Path, redacted_audio: bool = False) -> list[Path]:
+    suffixes = [*SERIALIZERS, *([REDACTED_AUDIO_SUFFIX] if redacted_audio else [])]
+    return [stem.with_name(stem.name + suffix) for suffix in suffixes]
+
+
+def write_outputs(conversation: Conversation, stem: Path, redacted_audio: RedactedAudioRequest | None = None) -> list[Path]:
+    """Write `<stem>.json`, `.rttm`, `.srt`, `.vtt` and `.txt` (and `.redacted.wav` when asked); return their paths."""
     written = []
     for suffix, serialize in SERIALIZERS.items():
         path = stem.with_name(stem.name + suffix)
         write_atomic(path, serialize(conversation))
         written.append(path)
+    if redacted_audio is not None and conversation.redacted:
+        written.append(_write_redacted_audio(conversation, stem.with_name(stem.name + REDACTED_AUDIO_SUFFIX), redacted_audio))
     return written
+
+
+@dataclass(frozen=True)
+class RedactedAudioRequest:
+    """A copy of the recording with the redacted words' time spans silenced or beeped."""
+
+    source: Path  # the original recording
+    mode: str = "silence"  # or "beep"
+    token: str = "[PII]"  # how the redacted words read in the transcript
+
+
+def _write_redacted_audio(conversation: Conversation, target: Path, request: RedactedAudioRequest) -> Path:
+    from callscope.enrichment.pii.redact import redacted_time_spans
+    from callscope.enrichment.pii_audio import write_redacted_audio
+
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=_PARTIAL_SUFFIX)
+    os.close(handle)
+    try:
+        write_redacted_audio(request.source, redacted_time_spans(conversation, request.token), temporary, request.mode)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,5 +1,7 @@
-"""Step 4, enrich and write: turns, analytics and roles for each call, written as PCA JSON and the
-other output files (RTTM, SRT, VTT, TXT) under the call's own path."""
+"""Step 4, enrich and write: turns, English translations of turns in other languages (with the
+transcription model, in this same image), analytics, roles and enrichment (PII redaction, sentiment,
+entities, issues, categories) for each call, written as PCA JSON and the other output files (RTTM, SRT, VTT, TXT) under
+the call's own path."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from callscope.audio.decode import file_sha256
+from callscope.batch import redacted_audio_request
+from callscope.engines import load_enrichers, load_transcriber, load_translator
+from callscope.enrichment import enrich as enrich_conversation
 from callscope.output.writers import output_paths, write_outputs
 from callscope.pipeline import assemble_conversation
 from callscope.processing.bundle import CallBundle
@@ -18,17 +23,34 @@ from callscope.stages import RecognisedSpeech, load_audio
 
 def enrich(args: argparse.Namespace) -> StepReport:
     options = options_from(args)
+    if args.enrichment == "comprehend":
+        options = replace(options, enrichment=replace(options.enrichment, sentiment="comprehend", entities="comprehend",
+                                                      pii="comprehend"))
+    if args.redact == "yes":
+        options = replace(options, enrichment=replace(options.enrichment, redact=True))
+    enrichers = load_enrichers(options)
     results = output_dir("results")
+    translators: list = []  # loaded on the first call spoken in another language, then kept
+
+    def translator_for(speech: RecognisedSpeech):
+        if not options.transcription.translate or all(speech.group_language(i) in ("", "en") for i in range(len(speech.groups))):
+            return None
+        if not translators:
+            translators.append(load_translator(load_transcriber(options), options))
+        return translators[0]
 
     def handle(bundle, audio_path):
         audio = load_audio(audio_path, options, sha256=file_sha256(audio_path))
-        conversation = assemble_conversation(audio_path, audio, RecognisedSpeech.from_dict(bundle.results["speech"]), options)
+        speech = RecognisedSpeech.from_dict(bundle.results["speech"])
+        conversation = assemble_conversation(audio_path, audio, speech, options, translator_for(speech))
         conversation.source = replace(conversation.source, path=bundle.uri or bundle.source)
-        write_outputs(conversation, _stem(results, bundle.source))
+        enrich_conversation(conversation, enrichers)
+        write_outputs(conversation, _stem(results, bundle.source), redacted_audio_request(audio_path, options))
         return None
 
     def finished(path: Path) -> bool:
-        return all(p.exists() for p in output_paths(_stem(results, CallBundle.read_source(path))))
+        redacted = redacted_audio_request(path, options) is not None
+        return all(p.exists() for p in output_paths(_stem(results, CallBundle.read_source(path)), redacted))
 
     report = run_over_bundles("enrich", input_dir("bundles"), results, handle, finished)
     finish(report, results)
@@ -42,8 +64,10 @@ def _stem(results: Path, source: str) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     parser = analysis_arguments(argparse.ArgumentParser(description=__doc__))
-    # Only the local enrichment exists so far; Amazon Comprehend and Bedrock join here when they land.
-    parser.add_argument("--enrichment", choices=["local"], default="local")
+    # Sentiment and entities by Amazon Comprehend instead of the local models.
+    parser.add_argument("--enrichment", choices=["local", "comprehend"], default="local")
+    parser.add_argument("--redact", choices=["yes", "no"], default="no",
+                        help="replace PII in every output and write <call>.redacted.wav")
     args = parser.parse_args(argv)
     main_guard(lambda: enrich(args))
 

@@ -23,12 +23,13 @@ class RecognisedSegment:
     words: tuple[RecognisedWord, ...]
     no_speech_prob: float
     avg_logprob: float
+    language: str = ""  # ISO 639-1 of this stretch; "" from backends that only know the call's
 
 
 @dataclass(frozen=True)
 class TranscriptionResult:
     segments: list[RecognisedSegment]
-    language: str
+    language: str  # the call's (main) language; each segment may say otherwise
 
 
 class Transcriber(Protocol):

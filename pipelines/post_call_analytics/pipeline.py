@@ -62,6 +62,7 @@ class PipelineParameters:
     diarizer: ParameterString
     speakers: ParameterString
     enrichment_backend: ParameterString
+    redact_pii: ParameterString
     max_wer: ParameterFloat
     max_der: ParameterFloat
     approval_status: ParameterString
@@ -95,8 +96,10 @@ def pipeline_parameters(default_bucket: str, base_job_prefix: str, diarization_i
         language=ParameterString("Language", default_value="en"),
         diarizer=ParameterString("Diarizer", default_value="embedded", enum_values=["embedded", "pyannote", "none"]),
         speakers=ParameterString("Speakers", default_value="2"),
-        # Only the local (in-container) enrichment exists so far; Comprehend and Bedrock come with it.
-        enrichment_backend=ParameterString("EnrichmentBackend", default_value="local", enum_values=["local"]),
+        # Sentiment and entities: local models in the image, or Amazon Comprehend.
+        enrichment_backend=ParameterString("EnrichmentBackend", default_value="local", enum_values=["local", "comprehend"]),
+        # "yes": PII replaced in every output, and a redacted copy of each recording written beside them.
+        redact_pii=ParameterString("RedactPII", default_value="no", enum_values=["yes", "no"]),
         max_wer=ParameterFloat("MaxWER", default_value=0.35),
         max_der=ParameterFloat("MaxDER", default_value=0.25),
         approval_status=ParameterString("ModelApprovalStatus", default_value="PendingManualApproval"),
@@ -153,7 +156,7 @@ def _output_of(step: ProcessingStep, channel: str):
     return step.properties.ProcessingOutputConfig.Outputs[channel].S3Output.S3Uri
 
 
-def _analysis_chain(make: _StepFactory, label: str, calls, results_name: str) -> tuple[ProcessingStep, ProcessingStep]:
+def _analysis_chain(make: _StepFactory, label: str, calls, results_name: str, redact) -> tuple[ProcessingStep, ProcessingStep]:
     """Prepare -> Diarize -> Transcribe -> Enrich for the calls under `calls`; returns Diarize and Enrich."""
     p = make.p
     prepare = make.step(f"Prepare{label}", "prepare", p.transcription_image, p.prepare_instance_type, 1,
@@ -169,7 +172,7 @@ def _analysis_chain(make: _StepFactory, label: str, calls, results_name: str) ->
     return diarize, make.step(f"Enrich{label}", "enrich", p.transcription_image, p.enrich_instance_type,
                      p.enrich_instance_count, {"bundles": (_output_of(transcribe, "bundles"), True)},
                      {"results": make.output_uri(results_name, "results")},
-                     [*_model_arguments(p), "--enrichment", p.enrichment_backend])
+                     [*_model_arguments(p), "--enrichment", p.enrichment_backend, "--redact", redact])
 
 
 def _register(name: str, group: str, image, model_data, evaluation_uri, p: PipelineParameters,
@@ -210,8 +213,9 @@ def get_pipeline(
     p = pipeline_parameters(bucket, base_job_prefix, diarization_image_uri, transcription_image_uri)
     make = _StepFactory(session, role, base_job_prefix, p)
 
-    _analysis_chain(make, "", p.input_calls, "calls")
-    diarized, labelled = _analysis_chain(make, "Labelled", p.labelled_set, "labelled")
+    _analysis_chain(make, "", p.input_calls, "calls", p.redact_pii)
+    # The labelled set is never redacted: its transcripts are scored word by word against references.
+    diarized, labelled = _analysis_chain(make, "Labelled", p.labelled_set, "labelled", "no")
     report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
     evaluate = make.step("Evaluate", "evaluate", p.transcription_image, p.enrich_instance_type, 1,
                          {"results": (_output_of(labelled, "results"), False),

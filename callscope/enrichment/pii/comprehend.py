@@ -1,0 +1,84 @@
+"""Amazon Comprehend backend: DetectPiiEntities on each turn, its character offsets mapped to words.
+
+Same spans as the local detector, so the same redaction (text and audio) follows. Comprehend's
+DATE_TIME is a birth date only after birth words ("date of birth", "born"); plain dates stay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from callscope.enrichment.pii.base import PiiSpan, WordText, resolve
+
+# DetectPiiEntities takes at most 100 KB of UTF-8 text per request.
+MAX_TEXT_BYTES = 100_000
+LANGUAGES = ("en", "es")  # the languages DetectPiiEntities supports
+_BIRTH = re.compile(r"(?:date of birth|birth ?date|birthday|\bborn\b|\bdob\b|d\.? ?o\.? ?b\b)[^.?!]{0,40}$", re.I)
+
+
+class ComprehendPiiDetector:
+    name = "comprehend"
+
+    def __init__(self, client=None, language: str = "en", min_score: float = 0.5, region_name: str | None = None):
+        if language not in LANGUAGES:
+            raise ValueError(f"Comprehend detects PII in {', '.join(LANGUAGES)} only, not {language!r}")
+        if client is None:
+            import boto3
+
+            client = boto3.client("comprehend", region_name=region_name)
+        self.client = client
+        self.language = language
+        self.min_score = min_score
+
+    def detect(self, turns: Sequence[Sequence[str]]) -> list[list[PiiSpan]]:
+        return [self._detect_turn(WordText(words)) for words in turns]
+
+    def _detect_turn(self, text: WordText) -> list[PiiSpan]:
+        spans = []
+        for chunk, offset in text_chunks(text.text):
+            response = self.client.detect_pii_entities(Text=chunk, LanguageCode=self.language)
+            for entity in response.get("Entities", []):
+                kind = entity["Type"]
+                if entity["Score"] < self.min_score:
+                    continue
+                if kind == "DATE_TIME":
+                    if not _BIRTH.search(chunk[:entity["BeginOffset"]]):
+                        continue
+                    kind = "DATE_OF_BIRTH"
+                covered = text.words_in(offset + entity["BeginOffset"], offset + entity["EndOffset"])
+                if covered:
+                    spans.append(PiiSpan(kind, covered[0], covered[-1], float(entity["Score"])))
+        return resolve(spans, len(text.words))
+
+
+def text_chunks(text: str, limit: int = MAX_TEXT_BYTES) -> list[tuple[str, int]]:
+    """The non-blank text in pieces of at most `limit` UTF-8 bytes, split at whitespace where it can:
+    (piece, its offset in `text`)."""
+    stripped = text.strip()
+    if not stripped:
+        return []
+    if len(stripped.encode("utf-8")) <= limit:  # every ordinary turn
+        return [(stripped, len(text) - len(text.lstrip()))]
+    chunks = []
+    position = len(text) - len(text.lstrip())
+    end_of_text = len(text.rstrip())
+    while position < end_of_text:
+        end = position
+        size = 0
+        cut = None  # last whitespace inside the limit
+        while end < end_of_text:
+            width = len(text[end].encode("utf-8"))
+            if size + width > limit:
+                break
+            if text[end].isspace():
+                cut = end
+            size += width
+            end += 1
+        if end < end_of_text and cut is not None and cut > position:
+            end = cut
+        chunks.append((text[position:end], position))
+        position = end
+        while position < end_of_text and text[position].isspace():
+            position += 1
+    return chunks
