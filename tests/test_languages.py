@@ -257,3 +257,22 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert multilingual.cache_dir() == tmp_path / "xdg" / "callscope"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert multilingual.cache_dir() == Path.home() / ".cache" / "callscope"
+
+
+def test_language_auto_on_the_command_line_gives_english_for_the_german_part(tmp_path):
+    from click.testing import CliRunner
+
+    from callscope.cli import main
+
+    source = DATA / "faster_whisper_tests" / "multilingual.mp3"
+    result = CliRunner().invoke(main, ["analyze", str(source), "--out", str(tmp_path), "--language", "auto", "--quiet"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    segments = json.loads((tmp_path / "multilingual.json").read_text())["SpeechSegments"]
+    assert {segment["LanguageCode"] for segment in segments} == {"en-US", "de"}
+    for segment in segments:
+        if segment["LanguageCode"] == "de":
+            assert segment["DisplayText"] != segment["OriginalText"] and looks_english(segment["DisplayText"])
+        else:
+            assert segment["DisplayText"] == segment["OriginalText"]
