@@ -28,3 +28,7 @@ def first_line(error: BaseException) -> str:
     """The first line of an exception's message (library errors can run to many lines)."""
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
+
+
+class InsightBackendError(CallscopeError):
+    """An insight backend (Bedrock, an OpenAI-compatible endpoint, llama.cpp) could not answer."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 
 class Role(str, Enum):
@@ -139,6 +140,19 @@ class CategoryMatch:
 
 
 @dataclass(frozen=True)
+class Insight:
+    """One named insight about the call (from a prompt of the insight set), as its backend gave it.
+
+    `value` is JSON that validated against the prompt's schema; `error` says why there is none.
+    """
+
+    name: str
+    value: Any
+    backend: str  # "embedded:rules", "bedrock:<model id>", "openai:<model>", "llamacpp:<file>"
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class AudioSource:
     """What we learned about the input file while decoding it."""
 
@@ -181,6 +195,7 @@ class Conversation:
     redacted: bool = False  # PII in every text (and the redacted audio) replaced
     # Which backend produced each enrichment ("sentiment" -> "local:minilm-logreg", ...).
     enrichment: dict[str, str] = field(default_factory=dict)
+    insights: list[Insight] = field(default_factory=list)  # in the order of the insight prompts
 
     @property
     def words(self) -> list[Word]:
