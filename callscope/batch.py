@@ -23,9 +23,12 @@ from pathlib import Path
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
 from callscope.errors import InputError, ModelError
 from callscope.engines import Engines, load_engines
+from callscope.inputs.detect import is_transcript_candidate
+from callscope.inputs.load import check_transcript_readable, is_transcript_path
+from callscope.inputs.roles import RoleMap
 from callscope.options import AnalyzeOptions
 from callscope.output.writers import RedactedAudioRequest, output_paths, write_atomic, write_outputs
-from callscope.pipeline import analyze_call
+from callscope.pipeline import analyze_call, analyze_transcript
 
 STATE_DIR = ".callscope"
 FAILURES_FILE = "failures.jsonl"
@@ -52,24 +55,37 @@ class CallResult:
     error_kind: str = ""
 
 
-def discover(inputs: list[Path], out_dir: Path) -> list[CallJob]:
+def discover(inputs: list[Path], out_dir: Path, roles: RoleMap | None = None) -> list[CallJob]:
     """Files given by name are taken as they are (a wrong type fails with a message); folders
-    are searched recursively for audio files. Outputs mirror the folders' structure."""
+    are searched recursively for audio files and for chats and transcripts that read as such
+    (callscope.inputs.detect). Outputs mirror the folders' structure."""
     found: list[tuple[Path, Path]] = []  # (source, output stem relative to out_dir)
+    roles = roles or RoleMap()  # which chat speaker names are agent or customer
     for entry in inputs:
         if entry.is_dir():
             for path in sorted(entry.rglob("*")):
-                if path.is_file() and path.suffix.lower() in AUDIO_EXTENSIONS and STATE_DIR not in path.parts:
+                if not path.is_file() or STATE_DIR in path.parts:
+                    continue
+                if path.suffix.lower() in AUDIO_EXTENSIONS or is_transcript_candidate(path, roles):
                     found.append((path, path.relative_to(entry).with_suffix("")))
         else:
             found.append((entry, Path(entry.name).with_suffix("")))
     unique = list(dict.fromkeys(found))
-    # call.wav and call.mp3 side by side would write the same call.json: keep the extension then.
+    # call.wav and call.mp3 side by side would write the same call.json: keep the extension then;
+    # also where an output would overwrite its own input (chat.json analysed into its own folder).
     clashes = Counter(stem for _, stem in unique)
     return [
-        CallJob(source, out_dir / (stem.with_name(source.name) if clashes[stem] > 1 else stem))
+        CallJob(source, out_dir / (stem.with_name(source.name)
+                                   if clashes[stem] > 1 or _overwrites(source, out_dir / stem) else stem))
         for source, stem in unique
     ]
+
+
+def _overwrites(source: Path, stem: Path) -> bool:
+    if not is_transcript_path(source):
+        return False  # no output suffix is an audio extension
+    target = source.resolve()
+    return any(path.resolve() == target for path in output_paths(stem))
 
 
 class CompletionRecords:
@@ -90,7 +106,8 @@ class CompletionRecords:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-        if record.get("settings") != self.fingerprint or not all(p.exists() for p in output_paths(job.stem, self.redacted_audio)):
+        redacted_audio = self.redacted_audio and not is_transcript_path(job.source)  # chats have no audio to redact
+        if record.get("settings") != self.fingerprint or not all(p.exists() for p in output_paths(job.stem, redacted_audio)):
             return None
         result = CallResult(**record["result"])
         result.status, result.elapsed, result.source = "skipped", 0.0, str(job.source)
@@ -117,18 +134,24 @@ def process_call(
     """Analyse one call and write its outputs. Never raises for a bad file; ModelError and
     KeyboardInterrupt do propagate because they concern the whole batch."""
     started = time.perf_counter()
+    transcript = is_transcript_path(job.source)  # a chat or a Transcribe document: no audio stages
     try:
-        check_readable(job.source)
+        (check_transcript_readable if transcript else check_readable)(job.source)
         sha256 = file_sha256(job.source)
         if not force:
             previous = records.finished(job, sha256)
             if previous is not None:
                 return previous
-        conversation = analyze_call(
-            job.source, engines.transcriber, options, sha256=sha256, on_stage=on_stage, diarizer=engines.diarizer,
-            enrichers=engines.enrichers, translator=engines.translator,
-        )
-        written = write_outputs(conversation, job.stem, redacted_audio_request(job.source, options))
+        if transcript:
+            conversation = analyze_transcript(job.source, options, engines.enrichers, sha256=sha256, on_stage=on_stage,
+                                              chat=options.chat, insights=engines.insights)
+        else:
+            conversation = analyze_call(
+                job.source, engines.transcriber, options, sha256=sha256, on_stage=on_stage, diarizer=engines.diarizer,
+                enrichers=engines.enrichers, translator=engines.translator, insights=engines.insights,
+            )
+        audio_copy = None if transcript else redacted_audio_request(job.source, options)
+        written = write_outputs(conversation, job.stem, audio_copy)
         result = CallResult(
             source=str(job.source),
             status="done",

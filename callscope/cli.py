@@ -11,6 +11,8 @@ import click
 
 from callscope import __version__
 from callscope.errors import CallscopeError
+from callscope.inputs.options import ChatOptions
+from callscope.inputs.roles import RoleMap
 from callscope.model import Role
 from callscope.speakers.roles import RolePhrases
 from callscope.options import (
@@ -20,6 +22,7 @@ from callscope.options import (
     DecodeOptions,
     EnrichmentOptions,
     FilenameMetadataOptions,
+    InsightOptions,
     PyannoteOptions,
     SpeakerOptions,
     options_from_flags,
@@ -112,6 +115,16 @@ def main() -> None:
               help="Redacted words read [PII], or their type ([PHONE], [CREDIT_CARD], ...).")
 @click.option("--redact-audio", type=click.Choice(["silence", "beep", "none"]), default="silence", show_default=True,
               help="In the redacted audio copy, PII is silenced or beeped (none: no audio copy).")
+@click.option("--insights", "insight_backend", type=click.Choice(["embedded", "bedrock", "openai", "llamacpp", "none"]),
+              default="embedded", show_default=True,
+              help="Summary, call driver, action items, checks: rules with no model, or an LLM (docs/INSIGHTS_BACKENDS.md).")
+@click.option("--llm-model", default=None, help="The LLM: Bedrock model id, served model name, or .gguf path.")
+@click.option("--llm-url", default=None, help="Base URL of an OpenAI-compatible endpoint (--insights openai).")
+@click.option("--llm-region", default=None, help="AWS region of Bedrock (--insights bedrock).")
+@click.option("--insight-prompts", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
+              help="A YAML file of insight prompts added to (or replacing) the shipped ones; repeatable.")
+@click.option("--chat-roles", default=None, metavar="NAME=ROLE,...",
+              help="Chat speaker names and their roles, e.g. 'Bot=AGENT,Jane=AGENT' (Agent/Customer are known).")
 @click.option("--max-duration", callback=_parse_duration, default="4:00:00", show_default=True,
               help="Refuse calls longer than this (seconds or H:MM:SS).")
 @click.option("--guid-pattern", default=_DEFAULT_NAMES.guid_pattern, show_default=True,
@@ -129,9 +142,12 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
             channels: tuple[ChannelDefinition, ...], diarizer: str, pyannote_pipeline: str, speakers: str,
             min_speakers: int, max_speakers: int, role_phrases: Path | None, sentiment: str, entities: str,
             entity_file: Path | None, issues: str, category_file: Path | None, no_categories: bool, redact: bool,
-            pii: str, redaction_token: str, redact_audio: str, max_duration: float,
+            pii: str, redaction_token: str, redact_audio: str, insight_backend: str, llm_model: str | None,
+            llm_url: str | None, llm_region: str | None, insight_prompts: tuple[Path, ...], chat_roles: str | None,
+            max_duration: float,
             guid_pattern: str, agent_pattern: str, cust_pattern: str, datetime_pattern: str, datetime_format: str, location: str, quiet: bool) -> None:
-    """Analyse call recordings (files or folders, searched recursively).
+    """Analyse call recordings, chat transcripts ("Agent: ..." text, JSON exports) and Amazon
+    Transcribe results (files or folders, searched recursively).
 
     Writes per call <name>.json (PCA format), .rttm, .srt, .vtt and .txt into --out.
     """
@@ -145,6 +161,8 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
                 speakers=speakers, min_speakers=min_speakers, max_speakers=max_speakers,
             ),
             role_phrases=RolePhrases.load(role_phrases) if role_phrases else None,
+            chat=ChatOptions(roles=RoleMap.parse(chat_roles)) if chat_roles else ChatOptions(),
+            insights=_insight_options(insight_backend, llm_model, llm_url, llm_region, insight_prompts),
             enrichment=replace(
                 _enrichment_options(sentiment, entities, entity_file, issues, category_file, no_categories),
                 redact=redact, pii=pii, redaction_token="[PII]" if redaction_token == "pii" else "[{type}]",
@@ -165,6 +183,16 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
         click.echo(f"callscope: error: {error}", err=True)
         sys.exit(2)
     sys.exit(1 if failed else 0)
+
+
+def _insight_options(backend: str, model: str | None, url: str | None, region: str | None,
+                     prompt_files: tuple[Path, ...]) -> InsightOptions:
+    prompts = None
+    if prompt_files:  # loaded now: a bad file stops the run before any call (ValueError, one line)
+        from callscope.insights.prompts import PromptSet
+
+        prompts = PromptSet.load(prompt_files)
+    return InsightOptions(backend=backend, model=model, url=url, region=region, prompts=prompts)
 
 
 def _enrichment_options(sentiment: str, entities: str, entity_file: Path | None, issues: str,

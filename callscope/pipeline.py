@@ -1,4 +1,7 @@
-"""One call through every stage: decode → speakers → words → turns → analytics."""
+"""One call through every stage: decode → speakers → words → turns → analytics.
+
+Transcript inputs (chats, Transcribe documents) skip the audio stages: `analyze_transcript`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ from callscope.analytics.loudness import loudness_per_second
 from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
 from callscope.audio.decode import DecodedAudio
 from callscope.enrichment import Enricher, enrich
+from callscope.inputs.load import load_transcript
+from callscope.inputs.options import ChatOptions
+from callscope.inputs.source_analytics import enrich_keeping_source
 from callscope.metadata import metadata_from_filename
 from callscope.model import Conversation, Turn
 from callscope.options import AnalyzeOptions
@@ -22,6 +28,7 @@ from callscope.transcription.base import Transcriber
 from callscope.turn_languages import set_turn_languages
 
 if TYPE_CHECKING:
+    from callscope.insights.runner import InsightRunner
     from callscope.transcription.translate import AudioTranslator
 from callscope.turns import build_turns, split_at_pauses
 
@@ -37,6 +44,7 @@ def analyze_call(
     diarizer: Diarizer | None = None,
     enrichers: list[Enricher] | None = None,
     translator: AudioTranslator | None = None,
+    insights: InsightRunner | None = None,
 ) -> Conversation:
     """Analyse one recording. Raises InputError for anything wrong with the file.
 
@@ -53,10 +61,40 @@ def analyze_call(
         speech = attribute_speakers(speech, diarize_call(audio, options, diarizer))
     report("analysing")
     conversation = assemble_conversation(path, audio, speech, options, translator)
+    return add_meaning(conversation, enrichers, insights, report)
+
+
+def add_meaning(conversation: Conversation, enrichers: list[Enricher] | None, insights: InsightRunner | None,
+                report: StageHook = lambda stage: None) -> Conversation:
+    """Enrichment, then insights (which read the enrichment): the same for calls and chats."""
     if enrichers:
         report("enriching")
         enrich(conversation, enrichers)
+    if insights is not None:
+        report("insights")
+        conversation.insights = insights.run(conversation)
     return conversation
+
+
+def analyze_transcript(
+    path: Path,
+    options: AnalyzeOptions = AnalyzeOptions(),
+    enrichers: list[Enricher] | None = None,
+    sha256: str | None = None,
+    on_stage: StageHook | None = None,
+    chat: ChatOptions = ChatOptions(),
+    insights: InsightRunner | None = None,
+) -> Conversation:
+    """Analyse a chat or an existing transcript (callscope.inputs): the same Conversation, the
+    same enrichment and insights as a recording. Raises InputError for anything wrong with the file."""
+    report = on_stage or (lambda stage: None)
+    report("reading")
+    conversation = load_transcript(path, options, chat, sha256)
+    if enrichers:
+        report("enriching")
+        # What a Call Analytics document computed itself is kept; chats get every enricher.
+        enrich_keeping_source(conversation, enrichers)
+    return add_meaning(conversation, None, insights, report)
 
 
 def assemble_conversation(path: Path, audio: DecodedAudio, speech: RecognisedSpeech, options: AnalyzeOptions,

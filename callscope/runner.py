@@ -35,9 +35,9 @@ def run_analyze(
     # call, one line, even in a narrow CI log).
     console = Console(stderr=True, soft_wrap=True)
     summary = Console(soft_wrap=True)
-    calls = discover(inputs, out_dir)
+    calls = discover(inputs, out_dir, options.chat.roles)
     if not calls:
-        console.print("No audio files found in: " + escape(", ".join(str(path) for path in inputs)))
+        console.print("No recordings, chats or transcripts found in: " + escape(", ".join(str(path) for path in inputs)))
         return 0
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_partial_files(out_dir)  # litter of a killed run; its results were never complete

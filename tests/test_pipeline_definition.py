@@ -27,31 +27,33 @@ KWARGS = {
 }
 
 
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        # upsert checks that the role exists and trusts SageMaker, as the service would.
-        import boto3
+@pytest.fixture(scope="module")
+def aws():
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+            patch.setenv(name, value)
+        with mock_aws():
+            # upsert checks that the role exists and trusts SageMaker, as the service would.
+            import boto3
 
-        boto3.client("iam").create_role(RoleName="callscope-pipeline", AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
-                           "Action": "sts:AssumeRole"}],
-        }))
-        yield
+            boto3.client("iam").create_role(RoleName="callscope-pipeline", AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                               "Action": "sts:AssumeRole"}],
+            }))
+            yield
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pipeline(aws):
+    """Built once per module: the SDK takes seconds to build it."""
     from pipelines.post_call_analytics.pipeline import get_pipeline
 
     return get_pipeline(**KWARGS)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def definition(pipeline) -> dict:
     return json.loads(pipeline.definition())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from callscope.inputs.source import is_chat
 from callscope.model import Conversation
 from callscope.turns import speech_regions
 
@@ -13,6 +14,8 @@ _BRIDGE_SECS = 0.5
 
 
 def to_rttm(conversation: Conversation) -> str:
+    if is_chat(conversation):
+        return ""  # who spoke when in audio: a chat has no audio (the file is written, empty)
     file_id = PurePath(conversation.source.path).stem.replace(" ", "_")
     lines = []
     all_words = conversation.words

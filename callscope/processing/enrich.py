@@ -1,6 +1,6 @@
 """Step 4, enrich and write: turns, English translations of turns in other languages (with the
 transcription model, in this same image), analytics, roles and enrichment (PII redaction, sentiment,
-entities, issues, categories) for each call, written as PCA JSON and the other output files (RTTM, SRT, VTT, TXT) under
+entities, issues, categories) and insights for each call, written as PCA JSON and the other output files (RTTM, SRT, VTT, TXT) under
 the call's own path."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 
 from callscope.audio.decode import file_sha256
 from callscope.batch import redacted_audio_request
-from callscope.engines import load_enrichers, load_transcriber, load_translator
-from callscope.enrichment import enrich as enrich_conversation
+from callscope.engines import load_enrichers, load_insights, load_transcriber, load_translator
+from callscope.options import InsightOptions
 from callscope.output.writers import output_paths, write_outputs
-from callscope.pipeline import assemble_conversation
+from callscope.pipeline import add_meaning, assemble_conversation
 from callscope.processing.bundle import CallBundle
 from callscope.processing.contract import input_dir, output_dir
 from callscope.processing.step import StepReport, analysis_arguments, finish, main_guard, options_from, run_over_bundles
@@ -28,7 +28,10 @@ def enrich(args: argparse.Namespace) -> StepReport:
                                                       pii="comprehend"))
     if args.redact == "yes":
         options = replace(options, enrichment=replace(options.enrichment, redact=True))
+    options = replace(options, insights=InsightOptions(
+        backend=args.insights, model=args.llm_model or None, region=args.llm_region or None))
     enrichers = load_enrichers(options)
+    insights = load_insights(options)
     results = output_dir("results")
     translators: list = []  # loaded on the first call spoken in another language, then kept
 
@@ -44,7 +47,7 @@ def enrich(args: argparse.Namespace) -> StepReport:
         speech = RecognisedSpeech.from_dict(bundle.results["speech"])
         conversation = assemble_conversation(audio_path, audio, speech, options, translator_for(speech))
         conversation.source = replace(conversation.source, path=bundle.uri or bundle.source)
-        enrich_conversation(conversation, enrichers)
+        add_meaning(conversation, enrichers, insights)
         write_outputs(conversation, _stem(results, bundle.source), redacted_audio_request(audio_path, options))
         return None
 
@@ -66,6 +69,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = analysis_arguments(argparse.ArgumentParser(description=__doc__))
     # Sentiment and entities by Amazon Comprehend instead of the local models.
     parser.add_argument("--enrichment", choices=["local", "comprehend"], default="local")
+    parser.add_argument("--insights", choices=["embedded", "bedrock", "none"], default="embedded",
+                        help="insights from rules (no model) or from an LLM on Amazon Bedrock")
+    parser.add_argument("--llm-model", default="", help="the Bedrock model id (--insights bedrock)")
+    parser.add_argument("--llm-region", default="", help="the Bedrock region (default: the job's)")
     parser.add_argument("--redact", choices=["yes", "no"], default="no",
                         help="replace PII in every output and write <call>.redacted.wav")
     args = parser.parse_args(argv)

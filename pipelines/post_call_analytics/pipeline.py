@@ -63,6 +63,8 @@ class PipelineParameters:
     speakers: ParameterString
     enrichment_backend: ParameterString
     redact_pii: ParameterString
+    insights_backend: ParameterString
+    llm_model: ParameterString
     max_wer: ParameterFloat
     max_der: ParameterFloat
     approval_status: ParameterString
@@ -100,6 +102,10 @@ def pipeline_parameters(default_bucket: str, base_job_prefix: str, diarization_i
         enrichment_backend=ParameterString("EnrichmentBackend", default_value="local", enum_values=["local", "comprehend"]),
         # "yes": PII replaced in every output, and a redacted copy of each recording written beside them.
         redact_pii=ParameterString("RedactPII", default_value="no", enum_values=["yes", "no"]),
+        # Insights from rules with no model, or from an LLM on Amazon Bedrock (LlmModelId).
+        insights_backend=ParameterString("InsightsBackend", default_value="embedded",
+                                         enum_values=["embedded", "bedrock", "none"]),
+        llm_model=ParameterString("LlmModelId", default_value="anthropic.claude-3-haiku-20240307-v1:0"),
         max_wer=ParameterFloat("MaxWER", default_value=0.35),
         max_der=ParameterFloat("MaxDER", default_value=0.25),
         approval_status=ParameterString("ModelApprovalStatus", default_value="PendingManualApproval"),
@@ -172,7 +178,8 @@ def _analysis_chain(make: _StepFactory, label: str, calls, results_name: str, re
     return diarize, make.step(f"Enrich{label}", "enrich", p.transcription_image, p.enrich_instance_type,
                      p.enrich_instance_count, {"bundles": (_output_of(transcribe, "bundles"), True)},
                      {"results": make.output_uri(results_name, "results")},
-                     [*_model_arguments(p), "--enrichment", p.enrichment_backend, "--redact", redact])
+                     [*_model_arguments(p), "--enrichment", p.enrichment_backend, "--redact", redact,
+                      "--insights", p.insights_backend, "--llm-model", p.llm_model])
 
 
 def _register(name: str, group: str, image, model_data, evaluation_uri, p: PipelineParameters,
