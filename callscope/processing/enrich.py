@@ -1,7 +1,7 @@
 """Step 4, enrich and write: turns, English translations of turns in other languages (with the
-transcription model, in this same image), analytics, roles and enrichment (PII redaction, sentiment,
-entities, issues, categories) and insights for each call, written as PCA JSON and the other output files (RTTM, SRT, VTT, TXT) under
-the call's own path."""
+transcription model, in this same image), analytics, roles, enrichment (PII redaction, sentiment,
+entities, issues, categories) and insights for each call, written as PCA JSON and the other output
+files (RTTM, SRT, VTT, TXT, and the redacted audio with RedactPII) under the call's own path."""
 
 from __future__ import annotations
 

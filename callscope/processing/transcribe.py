@@ -1,7 +1,7 @@
 """Step 3, transcribe (transcription image, GPU by instance type): the words of each call, each
-given its speaker from the diarize step's timeline, added to its bundle.
+given its speaker from the diarize step's timeline and its language, added to its bundle.
 
-Translation to English joins this step when the library has it (issue 5).
+Turns spoken in another language are translated in the enrich step, once turns exist.
 """
 
 from __future__ import annotations
