@@ -63,3 +63,16 @@ def offline_hub_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def mocked_aws():
+    """Fake credentials and moto's mock_aws for a whole test module: nothing reaches AWS."""
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
+            patch.setenv(name, value)
+        with mock_aws():
+            yield

@@ -13,8 +13,6 @@ import pytest
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # importing sagemaker.mlops needs a region
 pytest.importorskip("sagemaker.mlops", reason="the pipelines extra (SageMaker SDK v3) is not installed")
 
-from moto import mock_aws  # noqa: E402
-
 from pipelines.post_call_analytics.layout import ENTRYPOINT_DIR  # noqa: E402
 
 ROLE = "arn:aws:iam::123456789012:role/callscope-pipeline"
@@ -28,21 +26,15 @@ KWARGS = {
 
 
 @pytest.fixture(scope="module")
-def aws():
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
-            patch.setenv(name, value)
-        with mock_aws():
-            # upsert checks that the role exists and trusts SageMaker, as the service would.
-            import boto3
+def aws(mocked_aws):
+    # upsert checks that the role exists and trusts SageMaker, as the service would.
+    import boto3
 
-            boto3.client("iam").create_role(RoleName="callscope-pipeline", AssumeRolePolicyDocument=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
-                               "Action": "sts:AssumeRole"}],
-            }))
-            yield
+    boto3.client("iam").create_role(RoleName="callscope-pipeline", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
+                       "Action": "sts:AssumeRole"}],
+    }))
 
 
 @pytest.fixture(scope="module")

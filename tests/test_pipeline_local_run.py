@@ -14,8 +14,6 @@ from click.testing import CliRunner
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # importing sagemaker.mlops needs a region
 pytest.importorskip("sagemaker.mlops", reason="the pipelines extra (SageMaker SDK v3) is not installed")
 
-from moto import mock_aws  # noqa: E402
-
 from callscope.cli import main  # noqa: E402
 from pipelines.post_call_analytics.local_run import LocalPipelineFailure, LocalPipelineRunner  # noqa: E402
 from tests.conftest import DATA  # noqa: E402
@@ -26,17 +24,7 @@ _VOLATILE = ("ProcessTime", "ConversationTime", "CompletionTime")
 
 
 @pytest.fixture(scope="module")
-def aws():
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
-            patch.setenv(name, value)
-        with mock_aws():
-            yield
-
-
-@pytest.fixture(scope="module")
-def definition(aws) -> dict:
+def definition(mocked_aws) -> dict:
     from pipelines.post_call_analytics.pipeline import get_pipeline
 
     pipeline = get_pipeline("us-east-1", role="arn:aws:iam::123456789012:role/p", default_bucket="callscope-test",
@@ -142,7 +130,7 @@ def test_metrics_out_of_bounds_fail_the_run_without_registering(local_run, defin
     assert strict.runs["RegisterDiarizationModel"].status == "Skipped"
 
 
-def test_the_command_line_names_an_unknown_parameter(aws, capsys):
+def test_the_command_line_names_an_unknown_parameter(mocked_aws, capsys):
     from pipelines.post_call_analytics.cli import run_pipeline_locally
 
     with pytest.raises(SystemExit) as stopped:
