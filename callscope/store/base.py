@@ -1,0 +1,91 @@
+"""The store's interface and the typed values that cross it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from callscope.errors import CallscopeError
+
+SentimentDirection = Literal["improving", "worsening"]
+DEFAULT_LIMIT = 50
+
+
+class StoreError(CallscopeError):
+    """The store cannot do what was asked (a bad continuation token, an unusable file)."""
+
+
+class NotAPcaDocument(CallscopeError):
+    """The JSON is not (or not enough of) a PCA output document to be stored."""
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One stored call: the fields people filter and list by, taken from its PCA document."""
+
+    guid: str
+    file: str  # the JSON's file name
+    conversation_time: datetime | None
+    duration: float  # seconds
+    language: str
+    agent: str
+    customer: str
+    agent_sentiment: float | None  # SentimentTrends score of the agent role, -5..5
+    customer_sentiment: float | None
+    customer_sentiment_change: float | None  # last quarter minus first quarter
+    categories: tuple[str, ...] = ()
+    entities: dict[str, tuple[str, ...]] = field(default_factory=dict)  # type -> distinct values
+    summary: str = ""
+    action_items: tuple[str, ...] = ()
+    redacted: bool = False
+    path: str = ""  # where the PCA JSON lies
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "guid": self.guid, "file": self.file,
+            "conversation_time": self.conversation_time.isoformat(sep=" ") if self.conversation_time else None,
+            "duration": self.duration, "language": self.language, "agent": self.agent, "customer": self.customer,
+            "agent_sentiment": self.agent_sentiment, "customer_sentiment": self.customer_sentiment,
+            "customer_sentiment_change": self.customer_sentiment_change,
+            "categories": list(self.categories), "entities": {k: list(v) for k, v in self.entities.items()},
+            "summary": self.summary, "action_items": list(self.action_items), "redacted": self.redacted,
+            "path": self.path,
+        }
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Filters are ANDed; None (or "") means no filter. Results come newest first."""
+
+    since: datetime | None = None  # conversation time >= since
+    until: datetime | None = None  # conversation time < until
+    agent: str = ""
+    customer_sentiment_below: float | None = None  # strictly below
+    customer_sentiment_above: float | None = None  # strictly above
+    sentiment_change: SentimentDirection | None = None
+    entity_type: str = ""
+    entity_value: str = ""  # compared case-insensitively
+    category: str = ""
+    language: str = ""  # as written in the document: "en-US", "fr"
+    text: str = ""  # words that must all occur in the transcript
+    limit: int = DEFAULT_LIMIT
+    continuation: str | None = None  # SearchPage.continuation of the previous page
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    records: list[CallRecord]
+    continuation: str | None  # None on the last page
+
+
+class Store(Protocol):
+    def put(self, document: dict[str, Any], path: str) -> CallRecord:
+        """Store (or replace, by GUID) the call of a PCA document; raises NotAPcaDocument."""
+        ...
+
+    def get(self, guid: str) -> CallRecord | None: ...
+
+    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    def count(self, query: SearchQuery | None = None) -> int: ...
