@@ -144,8 +144,8 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
             entity_file: Path | None, issues: str, category_file: Path | None, no_categories: bool, redact: bool,
             pii: str, redaction_token: str, redact_audio: str, insight_backend: str, llm_model: str | None,
             llm_url: str | None, llm_region: str | None, insight_prompts: tuple[Path, ...], chat_roles: str | None,
-            max_duration: float,
-            guid_pattern: str, agent_pattern: str, cust_pattern: str, datetime_pattern: str, datetime_format: str, location: str, quiet: bool) -> None:
+            max_duration: float, guid_pattern: str, agent_pattern: str, cust_pattern: str, datetime_pattern: str,
+            datetime_format: str, location: str, quiet: bool) -> None:
     """Analyse call recordings, chat transcripts ("Agent: ..." text, JSON exports) and Amazon
     Transcribe results (files or folders, searched recursively).
 
@@ -157,8 +157,8 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
         options = replace(
             options_from_flags(
                 model=model, compute_type=compute_type, device=device, beam_size=beam_size, language=language,
-                vad=not no_vad, translate=translate, threads=threads, diarizer=diarizer, pyannote_pipeline=pyannote_pipeline,
-                speakers=speakers, min_speakers=min_speakers, max_speakers=max_speakers,
+                vad=not no_vad, translate=translate, threads=threads, diarizer=diarizer,
+                pyannote_pipeline=pyannote_pipeline, speakers=speakers, min_speakers=min_speakers, max_speakers=max_speakers,
             ),
             role_phrases=RolePhrases.load(role_phrases) if role_phrases else None,
             chat=ChatOptions(roles=RoleMap.parse(chat_roles)) if chat_roles else ChatOptions(),
