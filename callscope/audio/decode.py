@@ -15,6 +15,7 @@ import av
 import numpy as np
 
 from callscope.errors import InputError
+from callscope.input_files import check_input_file
 from callscope.model import AudioSource
 from callscope.options import DecodeOptions
 
@@ -51,20 +52,7 @@ def file_sha256(path: Path) -> str:
 
 def check_readable(path: Path) -> None:
     """Fail early, with a plain reason, on what is not a readable, non-empty audio file."""
-    name = str(path)
-    if not path.exists():
-        raise InputError(name, "file not found", "not_found")
-    if path.is_dir():
-        raise InputError(name, "is a directory, not an audio file", "not_a_file")
-    if path.suffix.lower() not in AUDIO_EXTENSIONS:
-        raise InputError(name, f"unsupported file type '{path.suffix or '(none)'}'", "unsupported_type")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as error:
-        raise InputError(name, f"cannot read file: {error.strerror.lower()}", "unreadable") from None
-    if path.stat().st_size == 0:
-        raise InputError(name, "empty file (0 bytes)", "empty")
+    check_input_file(path, "an audio file", AUDIO_EXTENSIONS)
 
 
 def decode(path: Path, options: DecodeOptions = DecodeOptions(), sha256: str | None = None) -> DecodedAudio:

@@ -13,6 +13,7 @@ from typing import Any
 
 from callscope.audio.decode import file_sha256
 from callscope.errors import InputError
+from callscope.input_files import check_input_file
 from callscope.inputs.chat_json import (
     ChatJsonError,
     is_connect_chat,
@@ -76,21 +77,10 @@ def load_transcript(
 
 
 def check_transcript_readable(path: Path) -> None:
-    name = str(path)
-    if not path.exists():
-        raise InputError(name, "file not found", "not_found")
-    if path.is_dir():
-        raise InputError(name, "is a directory, not a file", "not_a_file")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as error:
-        raise InputError(name, f"cannot read file: {(error.strerror or str(error)).lower()}", "unreadable") from None
+    check_input_file(path, "a file")
     size = path.stat().st_size
-    if size == 0:
-        raise InputError(name, "empty file (0 bytes)", "empty")
     if size > MAX_TRANSCRIPT_BYTES:
-        raise InputError(name, f"too large for a transcript ({size // 2**20} MiB)", "too_large")
+        raise InputError(str(path), f"too large for a transcript ({size // 2**20} MiB)", "too_large")
 
 
 def read_text(path: Path, limit: int | None = None) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from callscope.engines import load_diarizer
-from callscope.processing.contract import input_dir, output_dir
-from callscope.processing.step import StepReport, analysis_arguments, finish, main_guard, options_from, run_over_bundles
+from callscope.processing.step import StepReport, analysis_arguments, bundles_in_bundles_out, main_guard, options_from
 from callscope.stages import diarize_call, load_audio
 
 
@@ -19,10 +18,7 @@ def diarize(args: argparse.Namespace) -> StepReport:
         bundle.results["timeline"] = timeline.to_dict()
         return bundle
 
-    target = output_dir("bundles")
-    report = run_over_bundles("diarize", input_dir("bundles"), target, handle)
-    finish(report, target)
-    return report
+    return bundles_in_bundles_out("diarize", handle)
 
 
 def main(argv: list[str] | None = None) -> None:

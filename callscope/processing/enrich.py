@@ -51,8 +51,9 @@ def enrich(args: argparse.Namespace) -> StepReport:
         write_outputs(conversation, _stem(results, bundle.source), redacted_audio_request(audio_path, options))
         return None
 
+    redacted = redacted_audio_request(Path(), options) is not None  # the same for every call
+
     def finished(path: Path) -> bool:
-        redacted = redacted_audio_request(path, options) is not None
         return all(p.exists() for p in output_paths(_stem(results, CallBundle.read_source(path)), redacted))
 
     report = run_over_bundles("enrich", input_dir("bundles"), results, handle, finished)

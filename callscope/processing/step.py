@@ -15,7 +15,7 @@ from pathlib import Path
 from callscope.errors import CallscopeError, InputError, ModelError
 from callscope.options import BUNDLED_MODEL, AnalyzeOptions, PyannoteOptions, options_from_flags
 from callscope.processing.bundle import CallBundle, bundles_in
-from callscope.processing.contract import host_name
+from callscope.processing.contract import host_name, input_dir, output_dir
 
 # Handles one call: given its bundle and its audio as a file, returns the bundle to pass on (None
 # for the last step, which writes the results itself).
@@ -88,6 +88,14 @@ def run_over_bundles(
     # Earlier steps' failure lists travel on, so the last step's output lists every failed call.
     for earlier in source.glob("failures-*.jsonl"):
         shutil.copy(earlier, target / earlier.name)
+    return report
+
+
+def bundles_in_bundles_out(step: str, handle: CallHandler) -> StepReport:
+    """A middle step: every bundle of the `bundles` input, handled, into the `bundles` output."""
+    target = output_dir("bundles")
+    report = run_over_bundles(step, input_dir("bundles"), target, handle)
+    finish(report, target)
     return report
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 
 from callscope.engines import load_transcriber
-from callscope.processing.contract import input_dir, output_dir
-from callscope.processing.step import StepReport, analysis_arguments, finish, main_guard, options_from, run_over_bundles
+from callscope.processing.step import StepReport, analysis_arguments, bundles_in_bundles_out, main_guard, options_from
 from callscope.stages import SpeakerTimeline, attribute_speakers, load_audio, transcribe_call
 
 
@@ -24,10 +23,7 @@ def transcribe(args: argparse.Namespace) -> StepReport:
         bundle.results["speech"] = attribute_speakers(speech, timeline).to_dict()
         return bundle
 
-    target = output_dir("bundles")
-    report = run_over_bundles("transcribe", input_dir("bundles"), target, handle)
-    finish(report, target)
-    return report
+    return bundles_in_bundles_out("transcribe", handle)
 
 
 def main(argv: list[str] | None = None) -> None:
