@@ -159,12 +159,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(data)
+        # Logged before the body goes out, so a client holding its answer can rely on the line being there.
         path = getattr(self, "path", "")  # unset on a malformed request line
         if path != "/ping" or status != 200:  # health checks every few seconds would drown the log
             took = f" {seconds * 1000:.0f} ms" if seconds is not None else ""
             error = f": {payload['error']}" if "error" in payload else ""
             log(f"{self.command or '-'} {path[:100] or '-'} {status}{took}{error}")
+        self.wfile.write(data)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # Malformed requests and unsupported methods: JSON like every other answer, not an HTML page.
