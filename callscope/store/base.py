@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from callscope.errors import CallscopeError
+
+if TYPE_CHECKING:
+    from callscope.store.records import StoredCall
 
 SentimentDirection = Literal["improving", "worsening"]
 DEFAULT_LIMIT = 50
@@ -80,12 +83,30 @@ class SearchPage:
 
 
 class Store(Protocol):
+    """What every store does (SqliteStore, DynamoDbStore). Stores are context managers that close."""
+
+    location: str  # how the user named it: a file path, dynamodb://TABLE
+
     def put(self, document: dict[str, Any], path: str) -> CallRecord:
         """Store (or replace, by GUID) the call of a PCA document; raises NotAPcaDocument."""
         ...
 
+    def put_call(self, stored: StoredCall) -> None:
+        """Store (or replace, by GUID) a call already taken from its document."""
+        ...
+
     def get(self, guid: str) -> CallRecord | None: ...
+
+    def transcript(self, guid: str) -> str | None:
+        """The text that text search looks in; None for an unknown GUID."""
+        ...
 
     def search(self, query: SearchQuery) -> SearchPage: ...
 
     def count(self, query: SearchQuery | None = None) -> int: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store: ...
+
+    def __exit__(self, *_: object) -> None: ...

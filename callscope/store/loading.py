@@ -9,7 +9,7 @@ from pathlib import Path
 
 from callscope.errors import CallscopeError, first_line
 from callscope.store.records import is_pca_like, record_from_pca
-from callscope.store.sqlite import SqliteStore
+from callscope.store.base import Store
 
 STATE_DIR = ".callscope"  # callscope analyze's own bookkeeping (callscope.batch.STATE_DIR)
 
@@ -27,7 +27,7 @@ def pca_candidates(directory: Path) -> Iterator[Path]:
             yield path
 
 
-def load_directory(store: SqliteStore, directory: Path, on_problem: Callable[[str, str], None] | None = None
+def load_directory(store: Store, directory: Path, on_problem: Callable[[str, str], None] | None = None
                    ) -> LoadReport:
     """on_problem(kind, line) is told each skip ("skipped") or failure ("failed") as it happens."""
     report = LoadReport()

@@ -76,6 +76,7 @@ def fts5_available() -> bool:
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.location = str(path)
         # isolation_level=None: transactions are begun explicitly, as BEGIN IMMEDIATE for writes, so
         # two writers never both hold a read lock and then deadlock upgrading it.
         self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
