@@ -136,6 +136,9 @@ def main() -> None:
               help="strptime format of the datetime groups joined by spaces.")
 @click.option("--location", default=_DEFAULT_NAMES.location, show_default=True,
               help="TZ database name written as ConversationLocation.")
+@click.option("--store", "store_location", default=None, metavar="PATH|dynamodb://TABLE",
+              help="Also put each call into this store (callscope search, report, serve); default: $CALLSCOPE_STORE "
+                   "if set, else no store.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
 def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, model: str, compute_type: str,
             device: str, beam_size: int, language: str, translate: bool, no_vad: bool, threads: int,
@@ -145,7 +148,7 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
             pii: str, redaction_token: str, redact_audio: str, insight_backend: str, llm_model: str | None,
             llm_url: str | None, llm_region: str | None, insight_prompts: tuple[Path, ...], chat_roles: str | None,
             max_duration: float, guid_pattern: str, agent_pattern: str, cust_pattern: str, datetime_pattern: str,
-            datetime_format: str, location: str, quiet: bool) -> None:
+            datetime_format: str, location: str, store_location: str | None, quiet: bool) -> None:
     """Analyse call recordings, chat transcripts ("Agent: ..." text, JSON exports) and Amazon
     Transcribe results (files or folders, searched recursively).
 
@@ -177,12 +180,27 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
         )
     except ValueError as error:
         raise click.BadParameter(str(error).replace("invalid literal for int() with base 10", "not a number")) from None
+    store = _analysis_store(store_location)
     try:
-        failed = run_analyze(list(paths), out_dir, options, jobs=jobs, force=force, quiet=quiet)
+        failed = run_analyze(list(paths), out_dir, options, jobs=jobs, force=force, quiet=quiet, store=store)
     except CallscopeError as error:
         click.echo(f"callscope: error: {error}", err=True)
         sys.exit(2)
+    finally:
+        if store is not None:
+            store.close()
     sys.exit(1 if failed else 0)
+
+
+def _analysis_store(location: str | None):
+    """The store analyze fills: --store, else $CALLSCOPE_STORE when set, else none (opened before any work)."""
+    import os
+
+    from callscope.cli_store import open_store_or_fail
+    from callscope.store.opening import STORE_ENV
+
+    location = location or os.environ.get(STORE_ENV)
+    return open_store_or_fail(location) if location else None
 
 
 def _insight_options(backend: str, model: str | None, url: str | None, region: str | None,

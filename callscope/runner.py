@@ -20,17 +20,24 @@ from callscope.batch import (
     write_failures,
 )
 from callscope.engines import load_engines
+from callscope.errors import CallscopeError
 from callscope.options import AnalyzeOptions
 from callscope.output.writers import remove_stale_partial_files
+from callscope.store.analyzed import store_call_outputs
+from callscope.store.base import Store
 
 _STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
 
 
 def run_analyze(
     inputs: list[Path], out_dir: Path, options: AnalyzeOptions, jobs: int = 1, force: bool = False,
-    quiet: bool = False,
+    quiet: bool = False, store: Store | None = None,
 ) -> int:
-    """Analyse every call under `inputs`; return the number of failed calls."""
+    """Analyse every call under `inputs`; return the number of failed calls.
+
+    With a store, every call done (or already done) is put into it as its result comes in: the
+    parent process writes, so workers need no store connection, and a re-run fills what is missing.
+    """
     # Progress and per-call lines go to stderr, the summary to stdout; lines never wrap (one
     # call, one line, even in a narrow CI log).
     console = Console(stderr=True, soft_wrap=True)
@@ -62,6 +69,8 @@ def run_analyze(
         try:
             for result in stream:
                 results.append(result)
+                if store is not None and result.status != "failed":
+                    _store(store, result)
                 if not quiet:
                     progress.console.print(_status_line(result))
                 progress.advance(task)
@@ -74,9 +83,27 @@ def run_analyze(
         f"{counts['done']} analysed, {counts['skipped']} already done, {counts['failed']} failed. "
         f"Results in [bold]{escape(str(out_dir))}[/bold]"
     )
+    if store is not None:
+        stored = sum(result.status != "failed" and not _not_stored(result) for result in results)
+        summary.print(f"{stored} stored in [bold]{escape(store.location)}[/bold]")
     if failures_file:
         summary.print(f"Failures listed in [bold]{escape(str(failures_file))}[/bold]")
     return counts["failed"]
+
+
+_NOT_STORED = "not stored: "
+
+
+def _store(store: Store, result: CallResult) -> None:
+    # A store that fails loses no analysis: the call's files are written; `callscope load` can add it later.
+    try:
+        store_call_outputs(store, result.outputs)
+    except CallscopeError as error:
+        result.warnings.append(f"{_NOT_STORED}{error}")
+
+
+def _not_stored(result: CallResult) -> bool:
+    return any(warning.startswith(_NOT_STORED) for warning in result.warnings)
 
 
 def _status_line(result: CallResult) -> str:
