@@ -13,7 +13,8 @@ import pytest
 from callscope.enrichment import enrich
 from callscope.enrichment.pii import PiiRedactor, PiiSpan, detect_pii, redact_words, redacted_time_spans
 from callscope.enrichment.pii.base import WordText, split_words
-from callscope.enrichment.pii.comprehend import ComprehendPiiDetector, text_chunks
+from callscope.enrichment.pii.comprehend import ComprehendPiiDetector
+from callscope.enrichment.text_pieces import split_with_offsets
 from callscope.enrichment.pii.spoken import normalise
 from callscope.enrichment.pii_audio import merge_spans, write_redacted_audio
 from callscope.model import AudioSource, Conversation, Role, Speaker, Turn, Word
@@ -315,10 +316,10 @@ def test_comprehend_redacts_a_conversation_the_same_way(comprehend):
 
 def test_comprehend_text_limit_splits_at_whitespace():
     text = "  " + "word " * 30 + "é" * 3
-    chunks = text_chunks(text, limit=40)
-    assert all(len(chunk.encode("utf-8")) <= 40 for chunk, _ in chunks)
-    assert all(text[offset:offset + len(chunk)] == chunk for chunk, offset in chunks)
-    assert " ".join(chunk for chunk, _ in chunks) == text.strip()
+    chunks = split_with_offsets(text, limit=40)
+    assert all(len(chunk.encode("utf-8")) <= 40 for _, chunk in chunks)
+    assert all(text[offset:offset + len(chunk)] == chunk for offset, chunk in chunks)
+    assert " ".join(chunk for _, chunk in chunks) == text.strip()
 
 
 def test_comprehend_refuses_unsupported_languages():

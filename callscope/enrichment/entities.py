@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callscope.enrichment.custom_entities import EntityMap
+from callscope.enrichment.text_pieces import split_with_offsets
 from callscope.enrichment.spacy_model import DEFAULT_SPACY_MODEL, load_spacy
 from callscope.model import Conversation, Entity
 
@@ -94,7 +95,7 @@ class ComprehendEntities:
         texts = [_masked(turn.analysis_text) for turn in conversation.turns]
         # (turn index, offset of the piece in the turn's text, piece)
         pieces = [(index, offset, piece) for index, text in enumerate(texts)
-                  for offset, piece in split_for_comprehend(text)]
+                  for offset, piece in split_with_offsets(text, COMPREHEND_MAX_BYTES)]
         found: list[list[Entity]] = [[] for _ in texts]
         for start in range(0, len(pieces), COMPREHEND_MAX_TEXTS):
             batch = pieces[start:start + COMPREHEND_MAX_TEXTS]
@@ -128,36 +129,6 @@ class ComprehendEntities:
                 return None
             begin, end = nearest, nearest + len(item["Text"])
         return _trimmed(text, kind, begin, end, score)
-
-
-def split_for_comprehend(text: str, limit: int = COMPREHEND_MAX_BYTES) -> list[tuple[int, str]]:
-    """(offset, piece) pieces of at most `limit` UTF-8 bytes, cut at a sentence end, else at a space;
-    blank pieces dropped. Comprehend rejects longer texts and empty ones."""
-    pieces: list[tuple[int, str]] = []
-    start = 0
-    while start < len(text):
-        end = _cut(text, start, limit)
-        if text[start:end].strip():
-            pieces.append((start, text[start:end]))
-        start = end
-    return pieces
-
-
-def _cut(text: str, start: int, limit: int) -> int:
-    used, end = 0, start
-    while end < len(text):
-        size = len(text[end].encode("utf-8"))
-        if used + size > limit:
-            break
-        used, end = used + size, end + 1
-    if end == len(text):
-        return end
-    window = text[start:end]
-    sentence_ends = [match.end() for match in re.finditer(r"[.!?]+\s", window)]
-    if sentence_ends and sentence_ends[-1] > len(window) // 2:
-        return start + sentence_ends[-1]
-    space = window.rfind(" ")
-    return start + space + 1 if space > 0 else end
 
 
 def _masked(text: str) -> str:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 
 from callscope.enrichment.pii.base import PiiSpan, WordText, resolve
+from callscope.enrichment.text_pieces import split_with_offsets
 
 # DetectPiiEntities takes at most 100 KB of UTF-8 text per request.
 MAX_TEXT_BYTES = 100_000
@@ -36,7 +37,7 @@ class ComprehendPiiDetector:
 
     def _detect_turn(self, text: WordText) -> list[PiiSpan]:
         spans = []
-        for chunk, offset in text_chunks(text.text):
+        for offset, chunk in split_with_offsets(text.text, MAX_TEXT_BYTES):
             response = self.client.detect_pii_entities(Text=chunk, LanguageCode=self.language)
             for entity in response.get("Entities", []):
                 kind = entity["Type"]
@@ -50,35 +51,3 @@ class ComprehendPiiDetector:
                 if covered:
                     spans.append(PiiSpan(kind, covered[0], covered[-1], float(entity["Score"])))
         return resolve(spans, len(text.words))
-
-
-def text_chunks(text: str, limit: int = MAX_TEXT_BYTES) -> list[tuple[str, int]]:
-    """The non-blank text in pieces of at most `limit` UTF-8 bytes, split at whitespace where it can:
-    (piece, its offset in `text`)."""
-    stripped = text.strip()
-    if not stripped:
-        return []
-    if len(stripped.encode("utf-8")) <= limit:  # every ordinary turn
-        return [(stripped, len(text) - len(text.lstrip()))]
-    chunks = []
-    position = len(text) - len(text.lstrip())
-    end_of_text = len(text.rstrip())
-    while position < end_of_text:
-        end = position
-        size = 0
-        cut = None  # last whitespace inside the limit
-        while end < end_of_text:
-            width = len(text[end].encode("utf-8"))
-            if size + width > limit:
-                break
-            if text[end].isspace():
-                cut = end
-            size += width
-            end += 1
-        if end < end_of_text and cut is not None and cut > position:
-            end = cut
-        chunks.append((text[position:end], position))
-        position = end
-        while position < end_of_text and text[position].isspace():
-            position += 1
-    return chunks
