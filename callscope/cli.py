@@ -434,9 +434,11 @@ def _print_words_report(report) -> None:
 # --- the store: callscope load / callscope search (docs/STORE.md) -------------------------------
 
 from callscope.cli_store import load, search  # noqa: E402  (the store's commands)
+from callscope.cli_report import report  # noqa: E402
 
 main.add_command(load)
 main.add_command(search)
+main.add_command(report)
 
 
 if __name__ == "__main__":
