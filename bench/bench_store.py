@@ -104,10 +104,42 @@ def main() -> int:
             token = store.search(SearchQuery(limit=50)).continuation
             deep_ms = _median_ms(lambda: store.search(SearchQuery(limit=50, continuation=token)), args.repeat)
             print(f"{'second page (keyset)':28} {deep_ms:8.2f}")
+            results["report"] = _bench_report(store, path, args.repeat)
     if args.out:
         args.out.write_text(json.dumps({"calls": args.calls, "store_s": round(loaded, 2), "queries": results},
                                        indent=2) + "\n")
     return 0
+
+
+def _bench_report(store: SqliteStore, path: Path, repeat: int) -> dict:
+    """`callscope report negative` over the whole 90 days: every store page walked and the CSV written,
+    against one plain SELECT of the same rows written by csv.writer (the floor for any report)."""
+    import csv
+    import io
+    import sqlite3
+
+    from callscope.reports import NegativeCallsCriteria, find_negative_calls, report_csv
+
+    print(f"{'report negative':28} {'ms':>8} {'plain SQL':>9} {'rows':>8} {'ratio':>6}")
+    figures = {}
+    for threshold in (-2.0, 0.0, 5.0):
+        report = find_negative_calls(store, NegativeCallsCriteria(threshold=threshold))
+
+        def plain() -> None:
+            with sqlite3.connect(path) as db:
+                rows = db.execute("SELECT guid, conversation_time, agent, customer, customer_sentiment, agent_sentiment,"
+                                  " summary, action_items, path FROM calls WHERE customer_sentiment < ?"
+                                  " ORDER BY customer_sentiment", (threshold,)).fetchall()
+            csv.writer(io.StringIO()).writerows(rows)
+
+        ours = _median_ms(lambda: report_csv(find_negative_calls(store, NegativeCallsCriteria(threshold=threshold))),
+                          max(repeat // 3, 3))
+        floor = _median_ms(plain, max(repeat // 3, 3))
+        name = f"threshold {threshold:g}"
+        figures[name] = {"ms": round(ours, 1), "plain_sql_ms": round(floor, 1), "rows": report.count,
+                         "pages": report.pages}
+        print(f"{name:28} {ours:8.1f} {floor:9.1f} {report.count:8d} {ours / floor:6.1f}")
+    return figures
 
 
 def _median_ms(run, repeat: int) -> float:
