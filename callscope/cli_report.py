@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from callscope.cli_store import open_store_or_fail, parse_since, store_option
+from callscope.cli_store import open_store_or_fail, parse_moment, parse_since, store_option
 from callscope.errors import CallscopeError
 
 
@@ -40,15 +40,8 @@ def _parse_targets(_ctx, _param, values: tuple[str, ...]):
 def _since(value: str, until):
     """A duration counts back from --until when given (a scheduled run's window then does not drift with a
     late start: `--until <scheduled time> --since 24h`), else from now."""
-    import re
-    from datetime import timedelta
-
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", value or "")
-    if match and until is not None:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match[2]]
-        return until - timedelta(**{unit: float(match[1])})
     try:
-        return parse_since(None, None, value)
+        return parse_moment(value, before=until)
     except click.BadParameter as error:
         error.param_hint = "'--since'"
         raise

@@ -33,6 +33,11 @@ def store_option(function):
 
 def parse_since(_ctx, param, value: str | None):
     """"24h", "30m", "7d", "2w" (before now) or an ISO date and time."""
+    return parse_moment(value)
+
+
+def parse_moment(value: str | None, before=None):
+    """A duration back from `before` (default: now), or an ISO date and time (naive; UTC if it has a zone)."""
     if not value:
         return None
     from datetime import datetime, timedelta, timezone
@@ -40,7 +45,7 @@ def parse_since(_ctx, param, value: str | None):
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", value)
     if match:
         unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match[2]]
-        return datetime.now() - timedelta(**{unit: float(match[1])})
+        return (before or datetime.now()) - timedelta(**{unit: float(match[1])})
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
