@@ -5,19 +5,19 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 OUT ?= results/demo
 
-.PHONY: demo test test-llm bench install install-dev clean
+.PHONY: demo test test-llm bench install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Stamps: re-install only when the package definition changes.
 $(VENV)/.installed-local: setup.py constraints.txt | $(BIN)/python
-	$(PIP) -e ".[local]"
+	$(PIP) -e ".[local,dashboard]"
 	touch $@
 
 # dev adds pyannote.audio (its backend is tested here) and the bench extra its baseline.
 $(VENV)/.installed-dev: setup.py constraints.txt tools/torchaudio_python_only.py $(VENV)/.installed-local
-	$(PIP) -e ".[local,dev,bench]"
+	$(PIP) -e ".[local,dashboard,dev,bench]"
 	$(BIN)/python tools/torchaudio_python_only.py
 	touch $@
 
@@ -27,7 +27,13 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/callscope analyze examples/calls --out $(OUT)
 
-test: install-dev
+# The dashboard's browser tests drive Debian's chromium (no browser download): installed here when
+# running as root (CI); elsewhere `apt-get install chromium` once, or those tests skip with the reason.
+browser:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install-dev browser
 	$(BIN)/python -m pytest
 
 # The llama.cpp insight backend with a real model: builds llama-cpp-python (minutes), so not part

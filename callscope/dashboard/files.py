@@ -1,0 +1,96 @@
+"""Which files the dashboard may read: only regular files inside its data directory.
+
+Every path is resolved (symlinks followed, `..` collapsed) before it is compared with the resolved
+data directory, so neither a `..` in a stored path, an absolute path in a crafted PCA document nor a
+symlink pointing out of the directory reaches a file outside it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from callscope.output.writers import REDACTED_AUDIO_SUFFIX
+
+
+class OutsideDataDir(Exception):
+    """The file exists but lies outside the data directory (or is no regular file)."""
+
+
+def inside(root: Path, candidate: str | os.PathLike[str]) -> Path | None:
+    """candidate, resolved, when it is an existing regular file inside root (itself resolved); else None."""
+    try:
+        resolved = Path(candidate).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):  # missing, a symlink loop, a NUL in the name
+        return None
+    if not resolved.is_relative_to(root.resolve()) or not resolved.is_file():
+        return None
+    return resolved
+
+
+def exists(candidate: str | os.PathLike[str]) -> bool:
+    try:
+        return Path(candidate).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def locate(root: Path, stored: str, bases: list[Path]) -> Path:
+    """A stored path (absolute, or relative to one of bases) → the file inside root.
+
+    Raises FileNotFoundError when no candidate exists, OutsideDataDir when one exists but is outside root.
+    """
+    path = Path(stored)
+    candidates = [path] if path.is_absolute() else [base / path for base in bases]
+    outside = False
+    for candidate in candidates:
+        found = inside(root, candidate)
+        if found is not None:
+            return found
+        outside = outside or exists(candidate)
+    if outside:
+        raise OutsideDataDir(stored)
+    raise FileNotFoundError(stored)
+
+
+def audio_candidates(document: Any, json_path: Path, redacted: bool, bases: tuple[Path, ...] = ()) -> list[Path]:
+    """Where the recording of a call may be, best first.
+
+    A redacted call plays only its redacted copy `<stem>.redacted.wav` beside the JSON: the original
+    would let the redacted words be heard. Otherwise the recording named by MediaFileUri (a local path,
+    absolute, or relative to the JSON's folder or to one of bases: `callscope analyze calls/` writes
+    the path as given, from the folder it ran in), then a file of that name beside the JSON.
+    """
+    if redacted:
+        return [json_path.with_name(json_path.name.removesuffix(".json") + REDACTED_AUDIO_SUFFIX)]
+    uri = media_file_uri(document)
+    if not uri:
+        return []
+    candidates: list[Path] = []
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        candidates.append(Path(unquote(parsed.path)))
+    elif not parsed.scheme or len(parsed.scheme) == 1:  # a plain path (or a Windows drive letter)
+        local = Path(uri)
+        candidates += [local] if local.is_absolute() else [json_path.parent / local, *(base / local for base in bases)]
+    name = _file_name(parsed.path if parsed.scheme and len(parsed.scheme) > 1 else uri)
+    if name and name not in (".", ".."):
+        candidates.append(json_path.parent / name)
+    return list(dict.fromkeys(candidates))
+
+
+def media_file_uri(document: Any) -> str:
+    try:
+        sources = document["ConversationAnalytics"]["SourceInformation"]
+        info = sources[0]["TranscribeJobInfo"]
+        uri = info.get("MediaFileUri") or info.get("MediaOriginalUri") or ""
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return ""
+    return uri if isinstance(uri, str) else ""
+
+
+def _file_name(path: str) -> str:
+    # The last part, whichever separator the machine that wrote the document used.
+    return PureWindowsPath(PurePosixPath(path).name).name if path else ""

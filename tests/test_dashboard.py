@@ -1,0 +1,314 @@
+"""`callscope serve` over HTTP: the real server (a subprocess) over a real SQLite store filled by
+`callscope load` from real PCA documents and a real recording (tests/dashboard_server.py)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import socket
+
+import pytest
+from click.testing import CliRunner
+
+from callscope.cli import main
+from callscope.cli_serve import default_data_dir
+from tests.dashboard_server import SAMPLE_TURNS, XSS_IMG, XSS_SCRIPT, Server, build
+
+SAMPLE_CALLS = ["sample-call", "relative-media-call", "redacted-call", "passwd-call", "link-call", "encoded-call", "dotdot-call",
+                "beside-call", "abs-call"]  # one conversation time: newest id first
+ALL = [*SAMPLE_CALLS, "xss-call", "g3", "g2", "g1", "outside-call", "corrupt-call", "missing-call",
+       "pca_output_testfile"]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("dashboard"))
+
+
+@pytest.fixture(scope="module")
+def server(dataset):
+    running = Server("--store", str(dataset.store), "--data", str(dataset.data))
+    yield running
+    log = running.stop()
+    assert "Traceback" not in log, log
+
+
+def guids(server, query: str) -> list[str]:
+    status, body = server.json(f"/api/calls?{query}")
+    assert status == 200, body
+    return [call["guid"] for call in body["calls"]]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("", ALL[:50]),
+    ("agent=ChrisL", ["g3", "g1", "outside-call", "corrupt-call", "missing-call"]),
+    ("since=2025-02-20&until=2025-02-22", ["g3", "g2"]),
+    ("customer_sentiment_below=-1", ["g3"]),
+    ("customer_sentiment_above=1", ["pca_output_testfile"]),
+    ("sentiment_change=improving", ["g1"]),
+    ("sentiment_change=worsening&language=fr", ["g2"]),
+    ("category=billing", ["g2"]),
+    ("entity=LOCATION%3Dparis", ["g1"]),
+    ("entity=Networks+abc", ["pca_output_testfile"]),
+    ("entity=texas", SAMPLE_CALLS),
+    ("text=card+Paris", ["g1"]),
+    ("text=Yankee&agent=Diane", SAMPLE_CALLS),
+    ("since=24h", []),
+])
+def test_api_filters(server, query, expected):
+    assert guids(server, query) == expected
+
+
+def test_api_continuation_walks_every_call_once(server):
+    seen, token, pages = [], None, 0
+    while True:
+        status, body = server.json("/api/calls?limit=3" + (f"&continuation={token}" if token else ""))
+        assert status == 200 and len(body["calls"]) <= 3
+        seen += [call["guid"] for call in body["calls"]]
+        pages += 1
+        token = body["continuation"]
+        if token is None:
+            break
+    assert seen == ALL and pages == 6
+    # filters and continuation together
+    first = server.json("/api/calls?agent=ChrisL&limit=2")[1]
+    rest = server.json(f"/api/calls?agent=ChrisL&limit=2&continuation={first['continuation']}")[1]
+    assert [c["guid"] for c in first["calls"] + rest["calls"]] == ["g3", "g1", "outside-call", "corrupt-call"]
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("since=last+tuesday", "not a duration"),
+    ("continuation=zz", "continuation token"),
+    ("sentiment_change=sideways", "sentiment_change"),
+    ("customer_sentiment_below=low", "customer_sentiment_below"),
+    ("limit=0", "limit"),
+])
+def test_api_bad_filters_are_422_with_a_reason(server, query, message):
+    status, body = server.json(f"/api/calls?{query}")
+    assert status == 422 and message in body["detail"]
+
+
+def test_api_call_document_and_links(server, dataset):
+    status, call = server.json("/api/calls/sample-call")
+    assert status == 200
+    assert (call["agent"], call["customer"], call["redacted"]) == ("Diane", "Sheila", False)
+    assert call["audio"] == "/api/calls/sample-call/audio" and call["document_error"] is None
+    assert call["page"] == "/calls/sample-call"
+    status, document = server.json(call["document"])
+    assert status == 200 and document == json.loads((dataset.results / "sample-call.json").read_text())
+
+    status, g1 = server.json("/api/calls/g1")
+    assert status == 200 and g1["audio"] is None  # g1.wav is nowhere
+    assert server.json("/api/calls/corrupt-call")[1]["document_error"].endswith("(Expecting value: line 1 column 36 "
+                                                                                 "(char 35))")
+    assert server.json("/api/calls/no-such-call") == (404, {"detail": "no call 'no-such-call' in the store"})
+    status, body = server.json("/api/calls/corrupt-call/document")
+    assert status == 422 and "not valid JSON" in body["detail"]
+    status, body = server.json("/api/calls/missing-call/document")
+    assert status == 404 and "is missing" in body["detail"]
+    status, body = server.json("/api/calls/outside-call/document")
+    assert status == 404 and "outside the data directory" in body["detail"]
+
+
+def test_openapi_document_lists_the_api(server):
+    status, spec = server.json("/api/openapi.json")
+    assert status == 200 and spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) == {"/api/calls", "/api/calls/{guid}", "/api/calls/{guid}/document",
+                                  "/api/calls/{guid}/audio"}
+    names = {p["name"] for p in spec["paths"]["/api/calls"]["get"]["parameters"]}
+    assert names == {"since", "until", "agent", "customer_sentiment_below", "customer_sentiment_above",
+                     "sentiment_change", "category", "entity", "language", "text", "limit", "continuation"}
+    status, _, page = server.request("/api/docs")
+    assert status == 200 and b'src="/static/apidocs.js"' in page
+    status, _, script = server.request("/static/apidocs.js")
+    assert status == 200 and b"innerHTML" not in script
+    for path in ("/", "/calls/sample-call", "/api/docs"):
+        body = server.request(path)[2].decode()
+        assert not re.search(r'(src|href)="(https?:)?//', body), path  # nothing from another server
+
+
+def test_audio_is_served_with_ranges(server, dataset):
+    audio = dataset.audio.read_bytes()
+    status, headers, body = server.request("/api/calls/sample-call/audio")
+    assert status == 200 and body == audio
+    assert headers["content-type"] == "audio/wav" and headers["accept-ranges"] == "bytes"
+
+    status, headers, body = server.request("/api/calls/sample-call/audio", headers={"Range": "bytes=100-199"})
+    assert status == 206 and body == audio[100:200]
+    assert headers["content-range"] == f"bytes 100-199/{len(audio)}" and headers["content-length"] == "100"
+    status, headers, body = server.request("/api/calls/sample-call/audio", headers={"Range": "bytes=-500"})
+    assert status == 206 and body == audio[-500:]
+    status, _, body = server.request("/api/calls/sample-call/audio", headers={"Range": f"bytes={len(audio) - 10}-"})
+    assert status == 206 and body == audio[-10:]
+    status, headers, _ = server.request("/api/calls/sample-call/audio", headers={"Range": f"bytes={len(audio)}-"})
+    assert status == 416 and headers["content-range"] == f"bytes */{len(audio)}"
+    status, headers, body = server.request("/api/calls/sample-call/audio", method="HEAD")
+    assert status == 200 and body == b"" and headers["content-length"] == str(len(audio))
+
+
+def test_audio_beside_the_json_relative_and_the_redacted_copy(server, dataset):
+    assert server.request("/api/calls/beside-call/audio")[2] == (dataset.results / "beside.wav").read_bytes()
+    assert server.request("/api/calls/relative-media-call/audio")[2] == dataset.audio.read_bytes()
+    # a redacted call plays its redacted copy, never the original its MediaFileUri names
+    status, _, body = server.request("/api/calls/redacted-call/audio")
+    assert status == 200 and body == dataset.redacted_audio.read_bytes() != dataset.audio.read_bytes()
+    page = server.request("/calls/redacted-call")[2].decode()
+    assert '<span class="badge redacted"' in page and "[PII] in New Jersey" in page and "Diane in" not in page
+
+
+@pytest.mark.parametrize("guid", ["abs-call", "passwd-call", "dotdot-call", "encoded-call", "link-call"])
+def test_recordings_outside_the_data_directory_are_refused(server, guid):
+    status, _, body = server.request(f"/api/calls/{guid}/audio")
+    assert status == 404 and b"RIFF" not in body and b"root:" not in body
+    assert server.json(f"/api/calls/{guid}")[1]["audio"] is None
+    assert b"<audio" not in server.request(f"/calls/{guid}")[2]
+
+
+@pytest.mark.parametrize("path", [
+    "/static/../../../../etc/passwd",
+    "/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/static/..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "/static/%2e%2e%2fapp.py",
+    "/static/%2e%2e%2f%2e%2e%2fdashboard%2fapp.py",
+    "/calls/..%2f..%2f..%2fetc%2fpasswd",
+    "/calls/%2e%2e%2f%2e%2e%2foutside%2fsecret.wav",
+    "/api/calls/..%2f..%2fetc%2fpasswd/audio",
+    "/api/calls/%2e%2e%2f%2e%2e%2foutside%2fsecret.wav/audio",
+    "/api/calls/..%2foutside-call/document",
+    "/api/calls/%2Fetc%2Fpasswd/document",
+    "/../../../../etc/passwd",
+])
+def test_traversal_in_urls_is_refused(server, path):
+    status, _, body = server.request(path)
+    assert status in (400, 404), (path, status)
+    assert b"root:" not in body and b"RIFF" not in body and b"def create_app" not in body
+
+
+def test_call_text_is_escaped(server):
+    for path in ("/calls/xss-call", "/?agent=Eve%3Cb%3E"):
+        status, headers, body = server.request(path)
+        page = body.decode()
+        assert status == 200 and "xss-call" in page
+        assert "<script>window" not in page and "<img src=x" not in page and "<b>" not in page
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert html.escape(XSS_SCRIPT, quote=False) in page.replace("&#34;", '"').replace("&#39;", "'")
+    page = server.request("/calls/xss-call")[2].decode()
+    assert html.escape(XSS_IMG).replace("&quot;", "&#34;") in page
+    assert "&lt;i&gt;cat&lt;/i&gt;" in page
+
+
+@pytest.mark.parametrize(("guid", "status", "message"), [
+    ("missing-call", 404, "is missing (moved or deleted since `callscope load`)"),
+    ("corrupt-call", 422, "is not valid JSON"),
+    ("outside-call", 404, "lies outside the data directory"),
+    ("no-such-call", 404, "There is no call &#39;no-such-call&#39; in the store"),
+])
+def test_unreadable_calls_show_an_error_page(server, guid, status, message):
+    answer, headers, body = server.request(f"/calls/{guid}")
+    page = body.decode()
+    assert answer == status and headers["content-type"].startswith("text/html")
+    assert message in page and "Traceback" not in page and 'href="/"' in page
+
+
+def test_call_page_shows_the_analysis(server):
+    status, _, body = server.request("/calls/sample-call")
+    page = body.decode()
+    assert status == 200
+    assert page.count('<li class="turn ') == len(SAMPLE_TURNS) == page.count('class="turn-point ')
+    assert page.count('class="quarter-point ') == 8  # two speakers, four quarters
+    for speaker, start, _end, text, _sentiment in SAMPLE_TURNS:
+        assert html.escape(text) in page.replace("&#39;", "&#x27;") or text in page
+        assert f'data-start="{start}"' in page
+    assert page.count('<span class="speaker agent">Agent</span>') == 5
+    assert page.count('<span class="speaker customer">Customer</span>') == 4
+    loudness = sum(max(int(end - start + 0.999), 1) for _, start, end, _, _ in SAMPLE_TURNS)
+    assert len(re.findall(r'<rect class="bar (agent|customer)"', page.split('id="loudness"')[1].split("</svg>")[0])) \
+        == loudness
+    talk = page.split('id="talk-time"')[1].split("</svg>")[0]
+    assert "Non-talk time" in talk and "11.2 s (37%)" in talk and "6.7 s (22%)" in talk
+    for expected in ("regional_banter", "greeting", "originally from Chicago", "I&#39;m in New Jersey now though.",
+                     "they all call me a Yankee down here", "Two callers introduce themselves", "Small talk",
+                     'src="/api/calls/sample-call/audio"', 'type="audio/wav"', "New Jersey", "+3.6", "-2.8"):
+        assert expected in page, expected
+    assert "redacted" not in page.split("</h1>")[0]
+
+
+def test_the_reference_sample_renders(server):
+    page = server.request("/calls/pca_output_testfile")[2].decode()
+    assert page.count('<li class="turn ') == 12 == page.count('class="turn-point ')
+    assert "Networks abc" in page and '<span class="speaker agent">Agent</span>' in page
+    assert "No recording of this call" in page  # its MediaFileUri is an S3 object not beside it
+
+
+def test_list_page_filters_and_pages(server):
+    page = server.request("/?agent=ChrisL&limit=2")[2].decode()
+    rows = re.findall(r'<tr data-guid="([^"]+)"', page)
+    assert rows == ["g3", "g1"] and "<strong>5</strong> calls match" in page
+    assert 'value="ChrisL"' in page
+    next_url = html.unescape(re.search(r'<a class="next" href="([^"]+)"', page)[1])
+    assert "agent=ChrisL" in next_url and "continuation=" in next_url
+    later = server.request(next_url)[2].decode()
+    assert re.findall(r'<tr data-guid="([^"]+)"', later) == ["outside-call", "corrupt-call"]
+    assert "First page" in later
+    assert 'class="chip s-neg2">-3.00<' in page  # g3's customer sentiment, coloured
+    bad = server.request("/?since=whenever")
+    assert bad[0] == 422 and "not a duration" in bad[2].decode() and "Traceback" not in bad[2].decode()
+
+
+def test_other_host_names_are_refused(server):
+    assert server.request("/", headers={"Host": "attacker.example"})[0] == 400
+    assert server.request("/", headers={"Host": f"localhost:{server.port}"})[0] == 200
+
+
+def test_a_taken_port_is_one_line(dataset):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        outcome = CliRunner().invoke(main, ["serve", "--store", str(dataset.store), "--data", str(dataset.data),
+                                            "--port", str(port)])
+    assert outcome.exit_code == 1
+    assert outcome.output.strip() == (f"Error: port {port} on 127.0.0.1 is taken (another server is listening "
+                                      "there): choose another with --port")
+
+
+def test_data_directory_defaults_to_the_store_s_folder(dataset, tmp_path, monkeypatch):
+    assert default_data_dir(str(dataset.store)) == dataset.store.parent.resolve()
+    monkeypatch.chdir(tmp_path)
+    assert default_data_dir("dynamodb://calls") == tmp_path
+    missing = CliRunner().invoke(main, ["serve", "--store", str(dataset.store), "--data", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "no such folder" in missing.output
+
+
+def test_relative_stored_paths_resolve_from_the_working_folder(dataset, tmp_path, monkeypatch):
+    """`callscope load results/` stores relative paths: served from the folder it ran in."""
+    store = tmp_path / "relative.db"
+    with monkeypatch.context() as patch:
+        patch.chdir(dataset.data)
+        outcome = CliRunner().invoke(main, ["load", "results", "--store", str(store)])
+    assert "14 loaded, 0 skipped, 1 failed" in outcome.output  # corrupt-call.json
+    running = Server("--store", str(store), "--data", str(dataset.data), cwd=dataset.data)
+    try:
+        status, call = running.json("/api/calls/sample-call")
+        assert call["path"] == "results/sample-call.json" and call["audio"]
+        assert running.request("/calls/sample-call")[0] == 200
+    finally:
+        running.stop()
+
+
+def test_serve_a_results_folder_loads_it_and_serves_its_files(dataset, tmp_path):
+    """`callscope serve results/demo` after `make demo`: one command, the folder's calls on the dashboard."""
+    results = tmp_path / "results"
+    shutil.copytree(dataset.data / "results", results)
+    running = Server(str(results), cwd=tmp_path)
+    try:
+        status, page = running.json("/api/calls?limit=100")
+        assert status == 200
+        assert "sample-call" in {call["guid"] for call in page["calls"]}
+        assert running.request("/calls/sample-call")[0] == 200
+    finally:
+        log = running.stop()
+    assert (results / ".callscope" / "dashboard.db").is_file()
+    assert "14 calls loaded from" in log and "1 failed" in log and "corrupt-call.json" in log

@@ -1,0 +1,160 @@
+"""The dashboard in headless Chromium (Debian's /usr/bin/chromium driven by Playwright): the list and
+its filters, a call page's transcript, charts and audio sync, escaping, and screenshots.
+
+Set DASHBOARD_SCREENSHOTS=docs/images to refresh the README's docs/images/call-page.png.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard_server import SAMPLE_TURNS, Server, build
+
+CHROMIUM = Path("/usr/bin/chromium")
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install "
+                                                                    "playwright; the dev extra)")
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    dataset = build(tmp_path_factory.mktemp("browser"))
+    running = Server("--store", str(dataset.store), "--data", str(dataset.data))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    opened = context.new_page()
+    opened.dialogs = []  # type: ignore[attr-defined]
+    opened.errors = []  # type: ignore[attr-defined]
+    opened.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+    opened.on("pageerror", lambda error: opened.errors.append(str(error)))
+    yield opened
+    context.close()
+
+
+def check_screenshot(png: bytes, width: int, min_height: int) -> None:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    assert image.format == "PNG" and image.width == width and image.height >= min_height
+    colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 200  # charts, chips, text: not a blank page
+
+
+def save(png: bytes, name: str) -> None:
+    folder = os.environ.get("DASHBOARD_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / name).write_bytes(png)
+
+
+def test_list_shows_the_calls_and_a_filter_narrows_them(server, page):
+    page.goto(server.url + "/")
+    rows = page.locator("table.calls tbody tr")
+    assert rows.count() == 17
+    assert page.locator("tr[data-guid='g3'] .chip").inner_text() == "-3.00"
+    assert "s-neg2" in page.locator("tr[data-guid='g3'] .chip").get_attribute("class")
+    png = page.screenshot(full_page=True)
+    check_screenshot(png, VIEWPORT["width"], VIEWPORT["height"])
+    save(png, "call-list.png")
+
+    page.fill("input[name=agent]", "ChrisL")
+    page.select_option("select[name=sentiment_change]", "improving")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/?*agent=ChrisL*")
+    assert [row.get_attribute("data-guid") for row in rows.all()] == ["g1"]
+    page.fill("input[name=agent]", "")
+    page.select_option("select[name=sentiment_change]", "")
+    page.fill("input[name=text]", "Yankee")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**text=Yankee*")
+    assert rows.count() == 9 and page.input_value("input[name=text]") == "Yankee"
+    page.click("tr[data-guid='sample-call'] a")
+    page.wait_for_url("**/calls/sample-call")
+    assert page.errors == []
+
+
+def test_call_page_transcript_charts_and_audio_sync(server, page):
+    page.goto(server.url + "/calls/sample-call")
+    turns = page.locator("#turns .turn")
+    assert turns.count() == len(SAMPLE_TURNS)
+    assert [turns.nth(i).locator(".speaker").inner_text() for i in range(3)] == ["Agent", "Customer", "Agent"]
+    assert turns.nth(5).locator(".text").inner_text() == SAMPLE_TURNS[5][3]
+    assert page.locator("svg#sentiment-turns circle.turn-point").count() == len(SAMPLE_TURNS)
+    assert page.locator("svg#sentiment-quarters circle.quarter-point").count() == 8
+    assert page.locator("svg#loudness rect.bar").count() > len(SAMPLE_TURNS)
+    assert page.locator("svg#talk-time rect.bar").count() == 3
+
+    # the recording loads through the dashboard (Range requests) and is the real 30 s sample
+    page.wait_for_function("document.getElementById('audio').readyState >= 1", timeout=15000)
+    assert abs(page.evaluate("document.getElementById('audio').duration") - 30.0) < 0.1
+
+    later = 7
+    start = SAMPLE_TURNS[later][1]
+    turns.nth(later).click()
+    page.wait_for_function(f"Math.abs(document.getElementById('audio').currentTime - {start}) < 1.5")
+    assert "current" in turns.nth(later).get_attribute("class")
+    assert page.locator(".turn.current").count() == 1
+    assert "current" in page.locator(f"circle.turn-point[data-turn='{later}']").get_attribute("class")
+
+    # a point of the chart seeks too
+    page.evaluate("document.getElementById('audio').pause()")
+    page.locator("circle.turn-point[data-turn='2']").click(force=True)
+    page.wait_for_function(f"Math.abs(document.getElementById('audio').currentTime - {SAMPLE_TURNS[2][1]}) < 1.5")
+    assert "current" in turns.nth(2).get_attribute("class") and page.locator(".turn.current").count() == 1
+
+    page.evaluate("document.getElementById('audio').pause(); window.scrollTo(0, 0)")
+    png = page.screenshot(full_page=True)
+    check_screenshot(png, VIEWPORT["width"], VIEWPORT["height"])
+    save(png, "call-page.png")
+    assert page.errors == []
+
+
+def test_injected_markup_never_runs(server, page):
+    for path in ("/calls/xss-call", "/?agent=Eve%3Cb%3E", "/api/docs"):
+        page.goto(server.url + path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.__xss") is None
+    page.goto(server.url + "/calls/xss-call")
+    text = page.locator("#turns .turn").nth(1).locator(".text").inner_text()
+    assert "<script>window.__xss = 1; alert(1)</script>" in text and '<img src=x onerror="window.__xss = 2">' in text
+    assert page.locator("#turns img").count() == 0 and page.locator("main script").count() == 0
+    assert page.dialogs == []
+
+
+def test_api_docs_page_sends_a_request(server, page):
+    page.goto(server.url + "/api/docs")
+    operation = page.locator("details.op", has_text="/api/calls  ").first
+    operation.locator("summary").click()
+    operation.locator("input[name=agent]").fill("Ann")
+    operation.locator("button.send").click()
+    answer = operation.locator("pre")
+    page.wait_for_function("document.querySelector('details.op pre').textContent.includes('200')")
+    assert '"guid": "g2"' in answer.inner_text() and '"guid": "g1"' not in answer.inner_text()
+
+
+def test_an_unreadable_call_is_a_clear_page(server, page):
+    response = page.goto(server.url + "/calls/corrupt-call")
+    assert response.status == 422
+    assert "is not valid JSON" in page.locator(".error-message").inner_text()
