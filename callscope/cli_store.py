@@ -13,8 +13,8 @@ from callscope.store.base import Store
 from callscope.store.opening import open_store
 
 
-STORE_HELP = ("SQLite store file, or dynamodb://TABLE[?region=R] (default: $CALLSCOPE_STORE, else callscope.db "
-              "here).")
+STORE_HELP = ("SQLite store file, or dynamodb://TABLE[?region=R&endpoint_url=URL&create=1] (default: "
+              "$CALLSCOPE_STORE, else callscope.db here).")
 
 
 def open_store_or_fail(location: str | None) -> Store:

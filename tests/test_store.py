@@ -63,6 +63,11 @@ def store(tmp_path):
 
 @pytest.fixture
 def calls():
+    return sample_calls()
+
+
+def sample_calls() -> list[Conversation]:
+    """Three calls that every filter tells apart (also used by the DynamoDB store's tests)."""
     return [
         _call("g1", datetime(2025, 2, 19, 6, 0), agent="ChrisL", customer_start=-4.0, customer_end=4.0,
               text="I lost my card in Paris", entities=(("LOCATION", "Paris"),), categories=("lost_card",)),
