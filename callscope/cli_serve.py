@@ -60,15 +60,19 @@ RESULTS_STORE = Path(".callscope") / "dashboard.db"  # beside analyze's own stat
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The only folder files are served from: the PCA JSONs and recordings (default: the store "
                    "file's folder; the current folder for DynamoDB).")
+@click.option("--audio", "audio_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder of the recordings (when they are not under --data): only audio is served from it. "
+                   "Repeatable.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. There is no authentication: keep loopback, or put a proxy in front.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free port.")
-def serve(results: Path | None, store_location: str | None, data_dir: Path | None, host: str, port: int) -> None:
+def serve(results: Path | None, store_location: str | None, data_dir: Path | None, audio_dirs: tuple[Path, ...],
+          host: str, port: int) -> None:
     """A local web dashboard over the store: the call list with filters, each call's page, and a JSON API.
 
     With RESULTS (a folder of callscope analyze), its PCA JSONs are loaded first, into
     RESULTS/.callscope/dashboard.db unless --store says otherwise, and files are served from it:
-    `callscope serve results/demo` after `make demo`.
+    `callscope serve results/demo --audio examples/calls` after `make demo`.
     """
     try:
         import uvicorn
@@ -96,7 +100,7 @@ def serve(results: Path | None, store_location: str | None, data_dir: Path | Non
         # On loopback only loopback names are answered: a web page cannot reach the dashboard by
         # pointing its own domain at 127.0.0.1 (DNS rebinding).
         allowed = [*LOOPBACK_NAMES, host] if is_loopback(host) and ":" not in host else None
-        app = create_app(store, data, bases=tuple(bases), allowed_hosts=allowed)
+        app = create_app(store, data, bases=tuple(bases), audio_dirs=audio_dirs, allowed_hosts=allowed)
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"callscope dashboard on http://{shown}:{bound}/ (store {store.location}, data {data}); "
                    "Ctrl-C stops it", err=False)

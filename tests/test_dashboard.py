@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from callscope.cli import main
 from callscope.cli_serve import default_data_dir
-from tests.dashboard_server import SAMPLE_TURNS, XSS_IMG, XSS_SCRIPT, Server, build
+from tests.dashboard_server import SAMPLE_TURNS, XSS_IMG, XSS_SCRIPT, Server, build, sample_call
 
 SAMPLE_CALLS = ["sample-call", "relative-media-call", "redacted-call", "passwd-call", "link-call", "encoded-call", "dotdot-call",
                 "beside-call", "abs-call"]  # one conversation time: newest id first
@@ -312,3 +312,22 @@ def test_serve_a_results_folder_loads_it_and_serves_its_files(dataset, tmp_path)
         log = running.stop()
     assert (results / ".callscope" / "dashboard.db").is_file()
     assert "14 calls loaded from" in log and "1 failed" in log and "corrupt-call.json" in log
+
+
+def test_recordings_elsewhere_are_served_from_the_audio_folder_only(dataset, tmp_path):
+    """`--audio DIR`: recordings kept apart from the results (examples/calls after `make demo`)."""
+    results, recordings = tmp_path / "results", tmp_path / "recordings"
+    results.mkdir()
+    recordings.mkdir()
+    shutil.copy(dataset.audio, recordings / "call.wav")
+    (results / "call.json").write_text(json.dumps(sample_call("apart-call", "calls/call.wav")))  # as analyze wrote it
+    (results / "leak.json").write_text(json.dumps(sample_call("leak-call", str(dataset.outside / "secret.wav"))))
+    with_audio, without = Server(str(results), "--audio", str(recordings), cwd=tmp_path), Server(str(results), cwd=tmp_path)
+    try:
+        status, headers, body = with_audio.request("/api/calls/apart-call/audio", headers={"Range": "bytes=0-99"})
+        assert status == 206 and body == dataset.audio.read_bytes()[:100]
+        assert without.request("/api/calls/apart-call/audio")[0] == 404
+        assert with_audio.request("/api/calls/leak-call/audio")[0] == 404  # outside both folders
+    finally:
+        with_audio.stop()
+        without.stop()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callscope.dashboard.files import OutsideDataDir, audio_candidates, inside, locate
+from callscope.dashboard.files import OutsideDataDir, audio_candidates, inside, locate, media_file_name
 from callscope.store.base import CallRecord
 
 
@@ -27,15 +27,18 @@ class DocumentError(Exception):
 
 @dataclass(frozen=True)
 class DataPlaces:
-    """The data directory (the only place files are read from) and where relative stored paths start."""
+    """The data directory (the only place documents are read from), where relative stored paths start,
+    and the folders of recordings (served as audio only, from inside them)."""
 
     root: Path
     bases: tuple[Path, ...]  # tried in order for a relative CallRecord.path
+    audio_roots: tuple[Path, ...] = ()
 
     @classmethod
-    def of(cls, data_dir: Path, *bases: Path) -> DataPlaces:
+    def of(cls, data_dir: Path, *bases: Path, audio_dirs: tuple[Path, ...] = ()) -> DataPlaces:
         root = data_dir.resolve()
-        return cls(root, tuple(dict.fromkeys([*(base.resolve() for base in bases), root])))
+        return cls(root, tuple(dict.fromkeys([*(base.resolve() for base in bases), root])),
+                   tuple(directory.resolve() for directory in audio_dirs))
 
 
 def load_document(record: CallRecord, places: DataPlaces) -> tuple[Path, dict[str, Any]]:
@@ -64,11 +67,16 @@ def load_document(record: CallRecord, places: DataPlaces) -> tuple[Path, dict[st
 
 
 def find_audio(record: CallRecord, json_path: Path, document: dict[str, Any], places: DataPlaces) -> Path | None:
-    """The recording to play, inside the data directory, or None."""
-    for candidate in audio_candidates(document, json_path, record.redacted, places.bases):
-        found = inside(places.root, candidate)
-        if found is not None:
-            return found
+    """The recording to play, inside the data directory or a recordings folder, or None."""
+    candidates = audio_candidates(document, json_path, record.redacted, places.bases)
+    if not record.redacted:  # a redacted call plays its redacted copy only
+        name = media_file_name(document)
+        candidates += [directory / name for directory in places.audio_roots if name]
+    for candidate in candidates:
+        for root in (places.root, *places.audio_roots):
+            found = inside(root, candidate)
+            if found is not None:
+                return found
     return None
 
 

@@ -75,10 +75,18 @@ def audio_candidates(document: Any, json_path: Path, redacted: bool, bases: tupl
     elif not parsed.scheme or len(parsed.scheme) == 1:  # a plain path (or a Windows drive letter)
         local = Path(uri)
         candidates += [local] if local.is_absolute() else [json_path.parent / local, *(base / local for base in bases)]
-    name = _file_name(parsed.path if parsed.scheme and len(parsed.scheme) > 1 else uri)
-    if name and name not in (".", ".."):
+    name = media_file_name(document)
+    if name:
         candidates.append(json_path.parent / name)
     return list(dict.fromkeys(candidates))
+
+
+def media_file_name(document: Any) -> str:
+    """The recording's file name alone (no folders), or "" when the document names none."""
+    uri = media_file_uri(document)
+    parsed = urlparse(uri)
+    name = _file_name(parsed.path if parsed.scheme and len(parsed.scheme) > 1 else uri)
+    return "" if name in (".", "..") else name
 
 
 def media_file_uri(document: Any) -> str:
