@@ -26,6 +26,7 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/callscope analyze examples/calls --out $(OUT)
+	@echo "Dashboard: $(BIN)/callscope serve $(OUT) --audio examples/calls"
 
 # The dashboard's browser tests drive Debian's chromium (no browser download): installed here when
 # running as root (CI); elsewhere `apt-get install chromium` once, or those tests skip with the reason.
