@@ -80,6 +80,9 @@ def main() -> None:
               help="English translation of turns in other languages (needs a multilingual model; with "
                    "--language auto the default model becomes the multilingual 'base').")
 @click.option("--no-vad", is_flag=True, help="Transcribe without voice activity detection.")
+@click.option("--vocabulary", "vocabulary_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Custom vocabulary: an Amazon Transcribe table (Phrase, SoundsLike, IPA, DisplayAs) or "
+                                 "a word list; given to Whisper as hotwords, recognised phrases written as displayed.")
 @click.option("--threads", type=click.IntRange(min=0), default=0, help="CPU threads (0: all cores).")
 @click.option("--channels", callback=_parse_channels, default=None,
               help="Who is on which channel of stereo calls.  [default: 0=CUSTOMER,1=AGENT]")
@@ -141,7 +144,8 @@ def main() -> None:
                    "if set, else no store.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
 def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, model: str, compute_type: str,
-            device: str, beam_size: int, language: str, translate: bool, no_vad: bool, threads: int,
+            device: str, beam_size: int, language: str, translate: bool, no_vad: bool, vocabulary_file: Path | None,
+            threads: int,
             channels: tuple[ChannelDefinition, ...], diarizer: str, pyannote_pipeline: str, speakers: str,
             min_speakers: int, max_speakers: int, role_phrases: Path | None, sentiment: str, entities: str,
             entity_file: Path | None, issues: str, category_file: Path | None, no_categories: bool, redact: bool,
@@ -157,7 +161,7 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
     from callscope.runner import run_analyze
 
     try:
-        options = replace(
+        options = _with_vocabulary(replace(
             options_from_flags(
                 model=model, compute_type=compute_type, device=device, beam_size=beam_size, language=language,
                 vad=not no_vad, translate=translate, threads=threads, diarizer=diarizer,
@@ -177,7 +181,7 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
                 guid_pattern=guid_pattern, agent_pattern=agent_pattern, customer_pattern=cust_pattern,
                 datetime_pattern=datetime_pattern, datetime_format=datetime_format, location=location,
             ),
-        )
+        ), vocabulary_file)
     except ValueError as error:
         raise click.BadParameter(str(error).replace("invalid literal for int() with base 10", "not a number")) from None
     store = _analysis_store(store_location)
@@ -201,6 +205,18 @@ def _analysis_store(location: str | None):
 
     location = location or os.environ.get(STORE_ENV)
     return open_store_or_fail(location) if location else None
+
+
+def _with_vocabulary(options, vocabulary_file: Path | None):
+    if vocabulary_file is None:
+        return options
+    from callscope.transcription.vocabulary import load_vocabulary
+
+    try:
+        vocabulary = load_vocabulary(vocabulary_file)
+    except CallscopeError as error:
+        raise click.BadParameter(str(error), param_hint="'--vocabulary'") from None
+    return replace(options, transcription=replace(options.transcription, vocabulary=vocabulary))
 
 
 def _insight_options(backend: str, model: str | None, url: str | None, region: str | None,
@@ -441,6 +457,15 @@ main.add_command(load)
 main.add_command(search)
 main.add_command(report)
 main.add_command(serve)
+
+# --- the accuracy lab: eval asr | misses | heal, leaderboard (docs/ACCURACY.md) -----------------
+
+from callscope.cli_accuracy import eval_asr, eval_heal, eval_misses, leaderboard  # noqa: E402
+
+eval_group.add_command(eval_asr)
+eval_group.add_command(eval_misses)
+eval_group.add_command(eval_heal)
+main.add_command(leaderboard)
 
 
 if __name__ == "__main__":

