@@ -12,7 +12,7 @@ $(BIN)/python:
 
 # Stamps: re-install only when the package definition changes.
 $(VENV)/.installed-local: setup.py constraints.txt | $(BIN)/python
-	$(PIP) -e ".[local,dashboard]"
+	$(PIP) -e ".[local,dashboard,eval]"
 	touch $@
 
 # dev adds pyannote.audio (its backend is tested here) and the bench extra its baseline.

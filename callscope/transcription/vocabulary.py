@@ -50,6 +50,12 @@ class Vocabulary:
             text = candidate
         return text
 
+    def found_in(self, text: str) -> bool:
+        """Whether text writes one of the display forms (as a whole word or phrase, any case)."""
+        lowered = f" {' '.join(_words(text))} "
+        return any(f" {' '.join(_words(entry.display_as))} " in lowered for entry in self.entries
+                   if _words(entry.display_as))
+
     def __len__(self) -> int:
         return len(self.entries)
 

@@ -22,6 +22,8 @@ _VIDEO_HALLUCINATIONS = re.compile(
 )
 # A word whose audio is quieter than this (dBFS RMS) was not spoken: Whisper hallucinated it.
 _SILENCE_DBFS = -60.0
+# A vocabulary term written with less probability than this came from the hotwords prompt, not the audio.
+_LEAKED_HOTWORD_PROBABILITY = 0.02
 # Turn-level VAD: a 300 ms pause splits speech, as measured for this model (ENGINEERING.md §2).
 _VAD_PARAMETERS = {"min_silence_duration_ms": 300}
 
@@ -51,7 +53,20 @@ class FasterWhisperTranscriber:
         return self.recognise(samples, self.options.language)
 
     def recognise(self, samples: np.ndarray, language: str | None) -> TranscriptionResult:
-        """One faster-whisper pass in `language` (None: detected on the first 30 s)."""
+        """faster-whisper in `language` (None: detected on the first 30 s).
+
+        With a vocabulary, the pass with its hotwords is kept only when it writes one of its terms;
+        otherwise a plain pass is: hotwords bias the whole decoding, and on speech without the terms
+        they only add errors (measured: docs/BENCHMARKS.md, "Accuracy lab")."""
+        vocabulary = self.options.vocabulary
+        if vocabulary is None:
+            return self._recognise(samples, language, None)
+        hinted = self._recognise(samples, language, vocabulary.hotwords())
+        if vocabulary.found_in(" ".join(word.text for segment in hinted.segments for word in segment.words)):
+            return hinted
+        return self._recognise(samples, language, None)
+
+    def _recognise(self, samples: np.ndarray, language: str | None, hotwords: str | None) -> TranscriptionResult:
         options = self.options
         segments, info = self.model.transcribe(
             samples,
@@ -65,7 +80,7 @@ class FasterWhisperTranscriber:
             log_prob_threshold=options.log_prob_threshold,
             compression_ratio_threshold=options.compression_ratio_threshold,
             hallucination_silence_threshold=options.hallucination_silence_threshold,
-            hotwords=options.vocabulary.hotwords() if options.vocabulary else None,
+            hotwords=hotwords,
         )
         kept: list[RecognisedSegment] = []
         for segment in segments:
@@ -75,6 +90,7 @@ class FasterWhisperTranscriber:
                 RecognisedWord(word.word, float(word.start), float(word.end), float(word.probability))
                 for word in segment.words or ()
                 if word.word.strip() and not _is_silent(samples, word.start, word.end)
+                and not (hotwords and _leaked_hotword(word, options.vocabulary))
             )
             if options.vocabulary:
                 words = apply_display_forms(words, options.vocabulary)
@@ -83,6 +99,13 @@ class FasterWhisperTranscriber:
                     words, float(segment.no_speech_prob), float(segment.avg_logprob), language or info.language
                 ))
         return TranscriptionResult(segments=kept, language=language or info.language)
+
+
+def _leaked_hotword(word, vocabulary) -> bool:
+    """A vocabulary term Whisper copied from its prompt rather than heard: it says so with a probability
+    near zero (measured with tiny.en: 0.004-0.006 on the "ComfyUI" it appends to clips that never say it,
+    0.04-0.9 where it is said)."""
+    return word.probability < _LEAKED_HOTWORD_PROBABILITY and vocabulary.found_in(word.word)
 
 
 def _is_silent(samples: np.ndarray, start: float, end: float) -> bool:
