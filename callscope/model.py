@@ -194,6 +194,7 @@ class Conversation:
     non_talk: list[TimeSpan] = field(default_factory=list)
     speaker_time: dict[str, float] = field(default_factory=dict)
     transcriber: str = ""
+    vocabulary: str = ""  # the custom vocabulary's name, when one was used
     processed_at: datetime | None = None
     warnings: list[str] = field(default_factory=list)
     categories: list[CategoryMatch] = field(default_factory=list)

@@ -141,6 +141,7 @@ def _assemble(
             words, [speaker.label for speaker in speakers], options.turns.segment_pause_secs
         ),
         transcriber=speech.transcriber,
+        vocabulary=options.transcription.vocabulary.name if options.transcription.vocabulary else "",
         processed_at=datetime.now(),
         warnings=warnings,
     )

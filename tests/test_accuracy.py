@@ -253,3 +253,16 @@ def test_self_heal_needs_a_held_out_set_that_is_not_everything(labelled, lab_pat
 def test_transcribe_engine_needs_a_bucket(labelled, tmp_path):
     outcome = _invoke("eval", "asr", str(labelled), "--engine", "transcribe", "--lab", str(tmp_path / "lab.db"))
     assert outcome.exit_code == 2 and "--engine transcribe needs --s3-bucket" in outcome.output
+
+
+def test_analyze_with_a_vocabulary_writes_the_term_and_names_the_vocabulary(tmp_path):
+    import json
+
+    (tmp_path / "terms.txt").write_text("# product names\nComfyUI\n")
+    outcome = _invoke("analyze", str(HOTWORDS), "--out", str(tmp_path / "out"), "--vocabulary",
+                      str(tmp_path / "terms.txt"), "--diarizer", "none", "-q")
+    assert outcome.exit_code == 0, outcome.output
+    document = json.loads((tmp_path / "out" / "hotwords.json").read_text())
+    assert "ComfyUI" in " ".join(segment["OriginalText"] for segment in document["SpeechSegments"])
+    info = document["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]
+    assert info["VocabularyName"] == "terms.txt"

@@ -91,6 +91,7 @@ def _conversation_analytics(conversation: Conversation) -> dict[str, Any]:
                     # "standard": our own recogniser, not Transcribe Call Analytics.
                     "TranscribeApiType": "standard",
                     "CompletionTime": str(processed),
+                    **({"VocabularyName": conversation.vocabulary} if conversation.vocabulary else {}),
                     "MediaFormat": conversation.source.container,
                     "MediaSampleRateHertz": conversation.source.sample_rate,
                     "MediaFileUri": conversation.source.path,
