@@ -239,10 +239,17 @@ def test_load_of_good_files_exits_zero(tmp_path, calls):
 def test_search_command_json_and_table(tmp_path, calls):
     store_path = tmp_path / "store.db"
     CliRunner().invoke(main, ["load", str(_results(tmp_path, calls)), "--store", str(store_path)])
+    check_search_command(str(store_path))
+    bad = CliRunner().invoke(main, ["search", "--store", str(store_path), "--since", "last tuesday"])
+    assert bad.exit_code == 2 and "not a duration" in bad.output
+
+
+def check_search_command(store: str) -> None:
+    """`callscope search --store STORE` on the calls of `_results` (also run on the DynamoDB store)."""
     runner = CliRunner()
 
     def search(*args: str) -> list[dict]:
-        outcome = runner.invoke(main, ["search", "--store", str(store_path), "--json", *args])
+        outcome = runner.invoke(main, ["search", "--store", store, "--json", *args])
         assert outcome.exit_code == 0, outcome.output
         return [json.loads(line) for line in outcome.output.splitlines()]
 
@@ -257,12 +264,11 @@ def test_search_command_json_and_table(tmp_path, calls):
     assert len(first) == 3 and "continuation" in first[-1]
     rest = search("--limit", "2", "--continuation", first[-1]["continuation"])
     assert [row["guid"] for row in first[:2] + rest] == ["g3", "g2", "g1", "pca_output_testfile"]
+    assert search("--agent", "ChrisL")[0]["path"].endswith("results/g3.json")
 
-    table = runner.invoke(main, ["search", "--store", str(store_path), "--customer-sentiment-below", "5"])
+    table = runner.invoke(main, ["search", "--store", store, "--customer-sentiment-below", "5"])
     assert table.exit_code == 0 and "g1" in table.output and "4 calls" in table.output
-    bad = runner.invoke(main, ["search", "--store", str(store_path), "--since", "last tuesday"])
-    assert bad.exit_code == 2 and "not a duration" in bad.output
-    token = runner.invoke(main, ["search", "--store", str(store_path), "--continuation", "zz"])
+    token = runner.invoke(main, ["search", "--store", store, "--continuation", "zz"])
     assert token.exit_code == 1 and "Traceback" not in token.output and "continuation token" in token.output
 
 

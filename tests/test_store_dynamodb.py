@@ -21,7 +21,7 @@ from callscope.store import dynamodb_items
 from callscope.store.dynamodb import DynamoDbStore, open_dynamodb_store
 from callscope.store.opening import open_store
 from tests.conftest import PCA_REFERENCE_JSON
-from tests.test_store import _call, _results, _write, calls, sample_calls  # noqa: F401 (calls is a fixture)
+from tests.test_store import _call, _results, _write, calls, check_search_command, sample_calls  # noqa: F401 (calls: a fixture)
 
 boto3 = pytest.importorskip("boto3")
 REGION = "eu-west-1"
@@ -475,28 +475,7 @@ def test_load_and_search_commands(endpoint, tmp_path, calls):
     again = runner.invoke(main, ["load", str(tmp_path / "results")], env={"CALLSCOPE_STORE": url})
     assert again.exit_code == 1 and "(4 calls in" in again.output  # re-loading replaces
 
-    def search(*args: str) -> list[dict]:
-        outcome = runner.invoke(main, ["search", "--store", url, "--json", *args])
-        assert outcome.exit_code == 0, outcome.output
-        return [json.loads(line) for line in outcome.output.splitlines()]
-
-    assert [row["guid"] for row in search("--agent", "ChrisL")] == ["g3", "g1"]
-    assert [row["guid"] for row in search("--entity", "LOCATION=paris")] == ["g1"]
-    assert [row["guid"] for row in search("--entity", "Networks abc")] == ["pca_output_testfile"]
-    assert [row["guid"] for row in search("--sentiment-change", "worsening", "--language", "fr")] == ["g2"]
-    assert [row["guid"] for row in search("--category", "billing", "--text", "bill wrong")] == ["g2"]
-    assert [row["guid"] for row in search("--since", "2025-02-20T12:00", "--until", "2025-02-22")] == ["g3"]
-    assert search("--since", "24h") == []
-    first = search("--limit", "2")
-    assert len(first) == 3 and "continuation" in first[-1]
-    rest = search("--limit", "2", "--continuation", first[-1]["continuation"])
-    assert [row["guid"] for row in first[:2] + rest] == ["g3", "g2", "g1", "pca_output_testfile"]
-    assert search("--agent", "ChrisL")[0]["path"].endswith("results/g3.json")
-
-    listed = runner.invoke(main, ["search", "--store", url, "--customer-sentiment-below", "5"])
-    assert listed.exit_code == 0 and "g1" in listed.output and "4 calls" in listed.output
-    token = runner.invoke(main, ["search", "--store", url, "--continuation", "zz"])
-    assert token.exit_code == 1 and "Traceback" not in token.output and "continuation token" in token.output
+    check_search_command(url)
 
 
 def test_load_of_good_files_exits_zero(endpoint, tmp_path, calls):
