@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import click
 
-from callscope.cli_store import parse_since
+from callscope.cli_store import parse_moment
 from callscope.store.base import DEFAULT_LIMIT, SearchQuery
 
 MAX_LIMIT = 500
@@ -56,7 +56,7 @@ class CallFilters:
 
 def _time(name: str, value: str):
     try:
-        return parse_since(None, None, value.strip())
+        return parse_moment(value.strip())
     except click.BadParameter as error:
         raise FilterError(f"{name}: {error.message}") from None
 
