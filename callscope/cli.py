@@ -467,6 +467,10 @@ eval_group.add_command(eval_misses)
 eval_group.add_command(eval_heal)
 main.add_command(leaderboard)
 
+from callscope.cli_import import import_group  # noqa: E402  (callscope import transcribe)
+
+main.add_command(import_group)
+
 
 if __name__ == "__main__":
     main()

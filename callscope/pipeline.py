@@ -72,7 +72,7 @@ def add_meaning(conversation: Conversation, enrichers: list[Enricher] | None, in
         enrich(conversation, enrichers)
     if insights is not None:
         report("insights")
-        conversation.insights = insights.run(conversation)
+        conversation.insights = insights.run(conversation)  # keeps what the source computed
     return conversation
 
 

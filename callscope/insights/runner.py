@@ -14,6 +14,7 @@ still do not fit). Without a backend, the embedded default answers from the call
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from callscope.errors import InsightBackendError, first_line
 from callscope.insights import LLMBackend
@@ -43,7 +44,16 @@ class InsightRunner:
         return self.backend.name if self.backend is not None else EMBEDDED_NAME
 
     def run(self, conversation: Conversation) -> list[Insight]:
-        """One insight per prompt, in the set's order; never raises for a prompt's failure."""
+        """One insight per prompt, in the set's order; never raises for a prompt's failure.
+
+        An insight the call came with (Call Analytics' own summary) is kept and its prompt not asked."""
+        given = {insight.name: insight for insight in conversation.insights if insight.value is not None}
+        if given:
+            asked = InsightRunner(self.backend, replace(self.prompts, prompts=tuple(
+                prompt for prompt in self.prompts.prompts if prompt.name not in given)), self.embedded)
+            answers = {insight.name: insight for insight in asked.run(replace(conversation, insights=[]))}
+            return [given.get(prompt.name) or answers[prompt.name] for prompt in self.prompts.prompts] + [
+                insight for name, insight in given.items() if name not in {p.name for p in self.prompts.prompts}]
         if self.backend is None:
             return [self._embedded(prompt, conversation) for prompt in self.prompts.prompts]
         return _CallSession(self, self.backend, conversation).run()

@@ -1,0 +1,55 @@
+"""`callscope import transcribe RESULT.json...`: Amazon Transcribe and Call Analytics results to PCA JSON,
+without calling AWS. What Transcribe computed is kept; callscope's analytics fill what it lacks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from callscope.errors import CallscopeError
+
+
+@click.group(name="import")
+def import_group() -> None:
+    """Results of other systems as PCA JSON."""
+
+
+@import_group.command(name="transcribe")
+@click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("callscope-results"),
+              show_default=True, help="Folder for the PCA JSON (and .rttm, .srt, .vtt, .txt) of each result.")
+@click.option("--force", is_flag=True, help="Convert again results already converted with the same settings.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
+def import_transcribe(results: tuple[Path, ...], out_dir: Path, force: bool, quiet: bool) -> None:
+    """Convert Amazon Transcribe results (standard jobs, Call Analytics, Contact Lens) into PCA JSON:
+    their words, times, confidences, speakers or channels, and what Call Analytics computed (turn
+    sentiment, loudness, interruptions, non-talk time, categories, issues, action items, outcomes,
+    its call summary). A file that is no Transcribe result is one line; the others are converted."""
+    from callscope.inputs.transcribe import is_call_analytics, is_standard_transcribe
+    from callscope.options import AnalyzeOptions
+    from callscope.runner import run_analyze
+
+    files = [path for result in results for path in (sorted(result.rglob("*.json")) if result.is_dir() else [result])]
+    accepted, refused = [], []
+    for path in files:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            refused.append(f"{path}: cannot read JSON: {getattr(error, 'strerror', None) or error}")
+            continue
+        if is_standard_transcribe(document) or is_call_analytics(document):
+            accepted.append(path)
+        else:
+            refused.append(f"{path}: not an Amazon Transcribe or Call Analytics result")
+    for line in refused:
+        click.echo(f"failed  {line}", err=True)
+    if not accepted:
+        raise click.ClickException("no Amazon Transcribe result to convert")
+    try:
+        failed = run_analyze(accepted, out_dir, AnalyzeOptions(), force=force, quiet=quiet)
+    except CallscopeError as error:
+        raise click.ClickException(str(error)) from None
+    sys.exit(1 if failed or refused else 0)
