@@ -1,11 +1,16 @@
-"""Amazon Transcribe batch jobs: a typed request, idempotent job names, reuse of finished jobs,
-polling with backoff, media and results in S3, and service errors as one-line CallscopeErrors.
+"""Amazon Transcribe batch jobs, standard and Call Analytics: typed requests, idempotent job names,
+reuse of finished jobs, polling with backoff, media and results in S3, and service errors as
+one-line CallscopeErrors.
 
     >>> request = TranscribeJobRequest("s3://bucket/media/abc.wav", language_code="en-US",
     ...                                output_bucket="bucket", output_key="transcripts")
     >>> name = job_name(sha256, request)             # doctest: +SKIP
     >>> job = run_job(transcribe, request, name)     # doctest: +SKIP
     >>> document = read_result(s3, job)              # doctest: +SKIP
+
+A CallAnalyticsJobRequest (stereo calls: channel 1 AGENT, channel 0 CUSTOMER unless told
+otherwise; PII redaction, generative summary, ...) goes through the same `job_name`, `run_job` and
+`read_result`; `run_job` picks the service's operations from the request's type (a JobKind).
 
 A job's name is derived from the audio's sha256 and the settings that change the transcript, so a
 re-run finds the job it started before (finished, or still running) instead of paying for another.
@@ -20,9 +25,9 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Union
 from urllib.parse import unquote, urlparse
 
 from callscope.errors import CallscopeError, first_line
@@ -30,6 +35,12 @@ from callscope.errors import CallscopeError, first_line
 JOB_NAME_PATTERN = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")  # the service model's TranscriptionJobName
 _RETRIES = {"mode": "standard", "max_attempts": 10}
 _FILTER_METHODS = ("mask", "remove", "tag")
+_ROLES = ("AGENT", "CUSTOMER")  # the service model's ParticipantRole
+_REDACTION_OUTPUTS = ("redacted", "redacted_and_unredacted")  # RedactionOutput
+_ROLE_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso-{0,1}[a-z]{0,1}):iam::[0-9]{0,63}:role/"
+                       r"[A-Za-z0-9:_/+=,@.-]{0,1024}$")  # DataAccessRoleArn
+_KMS_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$")  # KMSKeyId
+_RESOURCE_NAME = re.compile(r"^[0-9a-zA-Z._-]{1,200}$")  # VocabularyName, VocabularyFilterName, ModelName
 # Where the request's fields say nothing about the transcript itself: not part of the job name.
 _NOT_SETTINGS = ("media_uri", "output_bucket", "output_key")
 
@@ -47,9 +58,8 @@ class AwsServiceError(CallscopeError):
 class TranscribeJobFailed(AwsServiceError):
     """The job ended FAILED; `failure_reason` is the service's."""
 
-    def __init__(self, subject: str, job: str, failure_reason: str) -> None:
-        super().__init__(subject, f"Amazon Transcribe job {job} failed: {failure_reason} "
-                                  "(delete the job to try again)", "job_failed")
+    def __init__(self, subject: str, job: str, failure_reason: str, what: str = "Amazon Transcribe job") -> None:
+        super().__init__(subject, f"{what} {job} failed: {failure_reason} (delete the job to try again)", "job_failed")
         self.failure_reason = failure_reason
 
 
@@ -146,18 +156,204 @@ class TranscribeJobRequest:
     def settings(self) -> dict[str, Any]:
         """The fields that change the transcript, where they differ from the defaults (so a new
         field added later leaves the names of earlier jobs unchanged)."""
-        return {item.name: list(value) if isinstance(value, tuple) else value
-                for item in fields(self) if item.name not in _NOT_SETTINGS
-                and (value := getattr(self, item.name)) != item.default}
+        return _settings(self, _NOT_SETTINGS)
 
 
-def job_name(sha256: str, request: TranscribeJobRequest) -> str:
-    """`callscope-<audio>-<settings>`: same audio and settings, same name; valid for Transcribe."""
+def _settings(request: Any, not_settings: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A dataclass's fields that differ from their defaults, as JSON-ready values."""
+    return {item.name: _plain(value) for item in fields(request) if item.name not in not_settings
+            and (value := getattr(request, item.name)) != item.default}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return [_plain(part) for part in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return _settings(value)
+    return value
+
+
+@dataclass(frozen=True)
+class LanguageIdSetting:
+    """With language identification, the custom vocabulary / filter / language model to use when
+    the call turns out to be in `language` (Call Analytics' LanguageIdSettings)."""
+
+    language: str  # "en-US"
+    vocabulary_name: str | None = None
+    vocabulary_filter_name: str | None = None
+    language_model_name: str | None = None
+
+    def params(self) -> dict[str, str]:
+        names = {"VocabularyName": self.vocabulary_name, "VocabularyFilterName": self.vocabulary_filter_name,
+                 "LanguageModelName": self.language_model_name}
+        return {key: value for key, value in names.items() if value}
+
+
+@dataclass(frozen=True)
+class CallAnalyticsJobRequest:
+    """What a Call Analytics (post-call) job is asked to do.
+
+    Language: give a language code (sent, as StartCallAnalyticsJob has no LanguageCode, as a
+    one-code Settings.LanguageOptions, the way the reference starts its jobs), or identify_language,
+    optionally among two or more language_options; custom vocabularies / filters / language models
+    then go per language in language_id_settings.
+
+    Channels: stereo calls with the agent on channel 1 and the customer on channel 0 by default
+    (ids 0 and 1 only, one role each); `()` sends no ChannelDefinitions.
+
+    Output: output_location is s3://bucket, s3://bucket/folder/ or s3://bucket/folder/name.json
+    (with a bucket or folder the service names the file after the job; read_result follows the URI
+    the finished job reports). The transcript is written to our own bucket by the service under the IAM role data_access_role_arn (trusting
+    transcribe.amazonaws.com; s3:GetObject, s3:ListBucket, s3:PutObject and, for a KMS key,
+    kms:GenerateDataKey*/kms:Decrypt): the StartCallAnalyticsJob API reference lists the role among
+    the parameters a request must include, although the SDK's service model leaves it optional, so an
+    output location without a role is refused here. Without an output location the service keeps the
+    transcript in its own bucket, which read_result cannot read.
+
+    Redaction: redaction_output "redacted" (only a redacted transcript) or "redacted_and_unredacted"
+    (both; read_result(..., redacted=True) reads the redacted one); pii_entity_types limits what is
+    redacted (default: all PII)."""
+
+    media_uri: str  # s3://bucket/key
+    output_location: str | None = None
+    data_access_role_arn: str | None = None
+    output_kms_key_id: str | None = None
+    channel_definitions: tuple[tuple[int, str], ...] = ((1, "AGENT"), (0, "CUSTOMER"))
+    language_code: str | None = None
+    identify_language: bool = False
+    language_options: tuple[str, ...] = ()
+    language_id_settings: tuple[LanguageIdSetting, ...] = ()
+    vocabulary_name: str | None = None
+    vocabulary_filter_name: str | None = None
+    vocabulary_filter_method: str = "mask"
+    language_model_name: str | None = None
+    redaction_output: str | None = None  # "redacted" | "redacted_and_unredacted": PII redaction on
+    pii_entity_types: tuple[str, ...] = ()  # e.g. ("NAME", "CREDIT_DEBIT_NUMBER"); () is all PII
+    generative_summary: bool = False
+
+    # Where the audio and the transcript live, and who may write it: not part of the job name.
+    NOT_SETTINGS: ClassVar[tuple[str, ...]] = ("media_uri", "output_location", "data_access_role_arn",
+                                               "output_kms_key_id")
+
+    def __post_init__(self) -> None:
+        # Lists are accepted and kept as tuples (the request stays hashable); the channels are kept
+        # AGENT first, so the same channels in another order are the same request (and job name).
+        channels = tuple(tuple(channel) if isinstance(channel, (tuple, list)) else (channel,)
+                         for channel in self.channel_definitions)
+        order = {role: index for index, role in enumerate(_ROLES)}
+        channels = tuple(sorted(channels, key=lambda channel: order.get(channel[-1] if channel else "", 2)))
+        object.__setattr__(self, "channel_definitions", channels)
+        for name in ("language_options", "language_id_settings", "pii_entity_types"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        problem = self._problem()
+        if problem:
+            raise TranscribeRequestError(f"{self.media_uri}: {problem}")
+
+    def _problem(self) -> str:  # noqa: C901 - one check per line reads best
+        if not self.media_uri.startswith("s3://"):
+            return "Amazon Transcribe reads media from S3: the media URI must start with s3://"
+        channel_problem = _channel_problem(self.channel_definitions)
+        if channel_problem:
+            return channel_problem
+        if bool(self.language_code) == self.identify_language:
+            return "give either a language code or identify_language"
+        if self.language_options and not self.identify_language:
+            return "language options are for language identification (a known language is language_code)"
+        if len(self.language_options) == 1 or len(set(self.language_options)) != len(self.language_options):
+            return "language identification needs two or more different language options (or none)"
+        if self.identify_language and (self.vocabulary_name or self.vocabulary_filter_name or self.language_model_name):
+            return ("a custom vocabulary, filter or language model needs a language code; with language "
+                    "identification give them per language in language_id_settings")
+        if not all(isinstance(setting, LanguageIdSetting) for setting in self.language_id_settings):
+            return "language_id_settings take LanguageIdSetting entries"
+        if self.language_id_settings:
+            languages = [setting.language for setting in self.language_id_settings]
+            if not self.identify_language:
+                return "language_id_settings are for language identification (with a language code use the names)"
+            if len(set(languages)) != len(languages):
+                return "language_id_settings name a language twice"
+            if self.language_options and set(languages) - set(self.language_options):
+                return f"language_id_settings for {sorted(set(languages) - set(self.language_options))} " \
+                       "not among the language options"
+            if not all(setting.params() for setting in self.language_id_settings):
+                return "a language_id_settings entry names no vocabulary, filter or language model"
+        names = [self.vocabulary_name, self.vocabulary_filter_name, self.language_model_name,
+                 *(name for setting in self.language_id_settings for name in setting.params().values())]
+        bad = [name for name in names if name and not _RESOURCE_NAME.fullmatch(name)]
+        if bad:
+            return f"{bad[0]!r} is not a valid Amazon Transcribe resource name (0-9 a-z A-Z . _ -, at most 200)"
+        if self.vocabulary_filter_method not in _FILTER_METHODS:
+            return f"vocabulary filter method {self.vocabulary_filter_method!r} is not one of {_FILTER_METHODS}"
+        if self.vocabulary_filter_method != "mask" and not self._filtered():
+            return "a vocabulary filter method needs a vocabulary filter"
+        if self.redaction_output is not None and self.redaction_output not in _REDACTION_OUTPUTS:
+            return f"redaction output {self.redaction_output!r} is not one of {_REDACTION_OUTPUTS}"
+        if self.pii_entity_types:
+            if not self.redaction_output:
+                return "PII entity types need redaction (a redaction_output)"
+            bad = [kind for kind in self.pii_entity_types if not re.fullmatch(r"[A-Z][A-Z_]*", str(kind))]
+            if bad:
+                return f"PII entity type {bad[0]!r} is not an Amazon Transcribe PiiEntityType (e.g. NAME, SSN, ALL)"
+            if len(set(self.pii_entity_types)) != len(self.pii_entity_types):
+                return "a PII entity type is given twice"
+            if "ALL" in self.pii_entity_types and len(self.pii_entity_types) > 1:
+                return "PII entity type ALL already covers the others"
+        if self.output_location is not None:
+            location = re.fullmatch(r"s3://([^/]+)(/.*)?", self.output_location)
+            if not location or not (location.group(2) in (None, "/") or location.group(2).endswith(("/", ".json"))):
+                return ("an output location is s3://bucket, s3://bucket/folder/ or s3://bucket/folder/name.json, "
+                        f"not {self.output_location}")
+            if not self.data_access_role_arn:
+                return ("an output location needs a data access role ARN (an IAM role Amazon Transcribe "
+                        "assumes to read the media and write the output)")
+        if self.data_access_role_arn and not _ROLE_ARN.fullmatch(self.data_access_role_arn):
+            return f"{self.data_access_role_arn} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+        if self.output_kms_key_id:
+            if not self.output_location:
+                return "an output KMS key is for an output location of ours"
+            if not _KMS_KEY.fullmatch(self.output_kms_key_id):
+                return f"{self.output_kms_key_id!r} is not a KMS key id, alias or ARN"
+        return ""
+
+    def _filtered(self) -> bool:
+        return bool(self.vocabulary_filter_name
+                    or any(setting.vocabulary_filter_name for setting in self.language_id_settings))
+
+    def settings(self) -> dict[str, Any]:
+        """The fields that change the transcript and analytics, where they differ from the defaults."""
+        return _settings(self, self.NOT_SETTINGS)
+
+
+def _channel_problem(channels: tuple[tuple[Any, ...], ...]) -> str:
+    if len(channels) > 2:
+        return f"{len(channels)} channel definitions: Call Analytics takes two channels (0 and 1)"
+    for channel in channels:
+        if len(channel) != 2:
+            return f"channel definition {channel!r} is not (channel id, role)"
+        channel_id, role = channel
+        if not isinstance(channel_id, int) or isinstance(channel_id, bool) or channel_id not in (0, 1):
+            return f"channel id {channel_id!r} is not 0 or 1 (Call Analytics takes two channels)"
+        if role not in _ROLES:
+            return f"participant role {role!r} is not AGENT or CUSTOMER"
+    if len({channel[0] for channel in channels}) != len(channels):
+        return "two channel definitions for the same channel"
+    if len({channel[1] for channel in channels}) != len(channels):
+        return "two channels with the same participant role"
+    return ""
+
+
+JobRequest = Union[TranscribeJobRequest, CallAnalyticsJobRequest]
+
+
+def job_name(sha256: str, request: JobRequest) -> str:
+    """`callscope-<audio>-<settings>` (`callscope-ca-...` for Call Analytics): same audio and settings,
+    same name; valid for Transcribe."""
     audio = re.sub(r"[^0-9a-zA-Z]", "", sha256)[:16]
     if not audio:
         raise ValueError("job_name needs the audio's sha256")
     blob = json.dumps(request.settings(), sort_keys=True)
-    return f"callscope-{audio}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
+    prefix = "callscope-ca" if isinstance(request, CallAnalyticsJobRequest) else "callscope"
+    return f"{prefix}-{audio}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
 
 def start_params(request: TranscribeJobRequest, name: str) -> dict[str, Any]:
@@ -191,7 +387,87 @@ def start_params(request: TranscribeJobRequest, name: str) -> dict[str, Any]:
     return params
 
 
+def call_analytics_params(request: CallAnalyticsJobRequest, name: str) -> dict[str, Any]:
+    """The StartCallAnalyticsJob parameters for the request."""
+    params: dict[str, Any] = {"CallAnalyticsJobName": name, "Media": {"MediaFileUri": request.media_uri}}
+    if request.output_location:
+        params["OutputLocation"] = request.output_location
+    if request.output_kms_key_id:
+        params["OutputEncryptionKMSKeyId"] = request.output_kms_key_id
+    if request.data_access_role_arn:
+        params["DataAccessRoleArn"] = request.data_access_role_arn
+    settings: dict[str, Any] = {}
+    if request.vocabulary_name:
+        settings["VocabularyName"] = request.vocabulary_name
+    if request.vocabulary_filter_name:
+        settings["VocabularyFilterName"] = request.vocabulary_filter_name
+    if request._filtered():
+        settings["VocabularyFilterMethod"] = request.vocabulary_filter_method
+    if request.language_model_name:
+        settings["LanguageModelName"] = request.language_model_name
+    if request.redaction_output:
+        redaction: dict[str, Any] = {"RedactionType": "PII", "RedactionOutput": request.redaction_output}
+        if request.pii_entity_types:
+            redaction["PiiEntityTypes"] = list(request.pii_entity_types)
+        settings["ContentRedaction"] = redaction
+    if request.language_code:
+        settings["LanguageOptions"] = [request.language_code]
+    elif request.language_options:
+        settings["LanguageOptions"] = list(request.language_options)
+    if request.language_id_settings:
+        settings["LanguageIdSettings"] = {setting.language: setting.params()
+                                          for setting in request.language_id_settings}
+    if request.generative_summary:
+        settings["Summarization"] = {"GenerateAbstractiveSummary": True}
+    if settings:
+        params["Settings"] = settings
+    if request.channel_definitions:
+        params["ChannelDefinitions"] = [{"ChannelId": channel_id, "ParticipantRole": role}
+                                        for channel_id, role in request.channel_definitions]
+    return params
+
+
 # --- running a job ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobKind:
+    """How the service names one kind of batch job: its operations, parameters and response keys."""
+
+    what: str  # in messages: "<what> <job name> failed: ..."
+    get_operation: str  # "GetTranscriptionJob"
+    start_operation: str  # "StartTranscriptionJob"
+    name_key: str  # "TranscriptionJobName": the get parameter and the description's name field
+    job_key: str  # "TranscriptionJob": the responses' description
+    status_key: str  # "TranscriptionJobStatus"
+    params: Callable[[Any, str], dict[str, Any]]  # (request, name) -> start parameters
+
+    @property
+    def get_method(self) -> str:
+        return _snake(self.get_operation)
+
+    @property
+    def start_method(self) -> str:
+        return _snake(self.start_operation)
+
+
+def _snake(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+TRANSCRIPTION_JOB = JobKind("Amazon Transcribe job", "GetTranscriptionJob", "StartTranscriptionJob",
+                            "TranscriptionJobName", "TranscriptionJob", "TranscriptionJobStatus", start_params)
+CALL_ANALYTICS_JOB = JobKind("Amazon Transcribe Call Analytics job", "GetCallAnalyticsJob", "StartCallAnalyticsJob",
+                             "CallAnalyticsJobName", "CallAnalyticsJob", "CallAnalyticsJobStatus",
+                             call_analytics_params)
+_JOB_KINDS: dict[type, JobKind] = {TranscribeJobRequest: TRANSCRIPTION_JOB, CallAnalyticsJobRequest: CALL_ANALYTICS_JOB}
+
+
+def job_kind(request: JobRequest) -> JobKind:
+    try:
+        return _JOB_KINDS[type(request)]
+    except KeyError:
+        raise TypeError(f"not an Amazon Transcribe job request: {type(request).__name__}") from None
+
 
 @dataclass(frozen=True)
 class PollPolicy:
@@ -207,61 +483,64 @@ class PollPolicy:
 _RUNNING = ("QUEUED", "IN_PROGRESS")
 
 
-def run_job(client: Any, request: TranscribeJobRequest, name: str, poll: PollPolicy = PollPolicy(),
+def run_job(client: Any, request: JobRequest, name: str, poll: PollPolicy = PollPolicy(),
             sleep: Callable[[float], None] = time.sleep, *, subject: str = "") -> dict[str, Any]:
-    """The finished (COMPLETED) TranscriptionJob description: an existing job of that name is reused
-    (or waited for), otherwise one is started. `subject` names the file in errors (default: the media).
+    """The finished (COMPLETED) job description (a TranscriptionJob, or a CallAnalyticsJob for a
+    CallAnalyticsJobRequest): an existing job of that name is reused (or waited for), otherwise one is
+    started. `subject` names the file in errors (default: the media).
     Raises AwsServiceError (one line) on service errors, TranscribeJobFailed, TranscribeJobTimeout."""
+    kind = job_kind(request)
     subject = subject or request.media_uri
-    job = _existing(client, name, subject)
+    job = _existing(client, kind, name, subject)
     if job is None:
-        job = _start(client, request, name, subject)
+        job = _start(client, kind, request, name, subject)
     waited, delay = 0.0, poll.first_delay
-    while job.get("TranscriptionJobStatus") in _RUNNING:
+    while job.get(kind.status_key) in _RUNNING:
         pause = min(delay, poll.timeout - waited)
         if pause <= 0:
             raise TranscribeJobTimeout(
-                subject, f"Amazon Transcribe job {name} is still {job['TranscriptionJobStatus']} after "
+                subject, f"{kind.what} {name} is still {job[kind.status_key]} after "
                          f"{waited:.0f} s; run again later to pick it up", "job_timeout")
         sleep(pause)
         waited += pause
         delay = min(delay * poll.factor, poll.max_delay)
-        job = _existing(client, name, subject) or {}
-    status = job.get("TranscriptionJobStatus")
+        job = _existing(client, kind, name, subject) or {}
+    status = job.get(kind.status_key)
     if status == "FAILED":
-        raise TranscribeJobFailed(subject, name, first_line(Exception(job.get("FailureReason") or "no reason given")))
+        raise TranscribeJobFailed(subject, name, first_line(Exception(job.get("FailureReason") or "no reason given")),
+                                  kind.what)
     if status != "COMPLETED":
-        raise AwsServiceError(subject, f"Amazon Transcribe job {name} is {status or 'gone'}", "job_failed")
+        raise AwsServiceError(subject, f"{kind.what} {name} is {status or 'gone'}", "job_failed")
     return job
 
 
-def _existing(client: Any, name: str, subject: str) -> dict[str, Any] | None:
+def _existing(client: Any, kind: JobKind, name: str, subject: str) -> dict[str, Any] | None:
     """The job of that name, or None when there is none (NotFound, or the BadRequest Transcribe
     answers for unknown names: "The requested job couldn't be found")."""
     errors = _aws_errors()
     try:
-        return client.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+        return getattr(client, kind.get_method)(**{kind.name_key: name})[kind.job_key]
     except errors[0] as error:
         code = error.response.get("Error", {}).get("Code", "")
         message = str(error.response.get("Error", {}).get("Message", "")).lower()
         if code == "NotFoundException" or (code == "BadRequestException" and "couldn't be found" in message):
             return None
-        raise service_error(error, subject, f"Amazon Transcribe GetTranscriptionJob {name}") from None
+        raise service_error(error, subject, f"Amazon Transcribe {kind.get_operation} {name}") from None
     except errors[1:] as error:
-        raise service_error(error, subject, f"Amazon Transcribe GetTranscriptionJob {name}") from None
+        raise service_error(error, subject, f"Amazon Transcribe {kind.get_operation} {name}") from None
 
 
-def _start(client: Any, request: TranscribeJobRequest, name: str, subject: str) -> dict[str, Any]:
+def _start(client: Any, kind: JobKind, request: JobRequest, name: str, subject: str) -> dict[str, Any]:
     errors = _aws_errors()
     try:
-        return client.start_transcription_job(**start_params(request, name))["TranscriptionJob"]
+        return getattr(client, kind.start_method)(**kind.params(request, name))[kind.job_key]
     except errors[0] as error:
         if error.response.get("Error", {}).get("Code") == "ConflictException":
             # Started meanwhile by another run with the same audio and settings: wait for that one.
-            return {"TranscriptionJobName": name, "TranscriptionJobStatus": "QUEUED"}
-        raise service_error(error, subject, f"Amazon Transcribe StartTranscriptionJob {name}") from None
+            return {kind.name_key: name, kind.status_key: "QUEUED"}
+        raise service_error(error, subject, f"Amazon Transcribe {kind.start_operation} {name}") from None
     except errors[1:] as error:
-        raise service_error(error, subject, f"Amazon Transcribe StartTranscriptionJob {name}") from None
+        raise service_error(error, subject, f"Amazon Transcribe {kind.start_operation} {name}") from None
 
 
 # --- S3 ----------------------------------------------------------------------------------------
@@ -286,17 +565,25 @@ def s3_location(uri: str) -> tuple[str, str]:
 
 
 def read_result(s3_client: Any, job: dict[str, Any], *, redacted: bool = False, subject: str = "") -> dict[str, Any]:
-    """The result document of a finished job with an output bucket, read from S3 with s3_client
-    (never over https: a service-managed bucket's signed URL is refused)."""
-    job = job.get("TranscriptionJob", job)
-    name = job.get("TranscriptionJobName", "?")
-    subject = subject or str((job.get("Media") or {}).get("MediaFileUri") or f"Amazon Transcribe job {name}")
+    """The result document of a finished job (standard or Call Analytics, the description or the Get
+    response) with an output in our bucket, read from S3 with s3_client (never over https: a
+    service-managed bucket's signed URL is refused). redacted: the PII-redacted transcript."""
+    kind = TRANSCRIPTION_JOB
+    for candidate in (TRANSCRIPTION_JOB, CALL_ANALYTICS_JOB):
+        if candidate.job_key in job or candidate.name_key in job or candidate.status_key in job:
+            kind, job = candidate, job.get(candidate.job_key, job)
+            break
+    name = job.get(kind.name_key, "?")
+    subject = subject or str((job.get("Media") or {}).get("MediaFileUri") or f"{kind.what} {name}")
     field = "RedactedTranscriptFileUri" if redacted else "TranscriptFileUri"
     uri = str((job.get("Transcript") or {}).get(field) or "")
+    if redacted and not uri:
+        raise AwsServiceError(subject, f"{kind.what} {name} has no {field} (start it with PII redaction)",
+                              "no_redacted_transcript")
     try:
         bucket, key = s3_location(uri)
     except ValueError:
-        raise AwsServiceError(subject, f"Amazon Transcribe job {name}: its {field} {uri.split('?')[0] or '(none)'} "
+        raise AwsServiceError(subject, f"{kind.what} {name}: its {field} {uri.split('?')[0] or '(none)'} "
                                        "is not in an output bucket of ours (start jobs with an output bucket)",
                               "no_output_bucket") from None
     errors = _aws_errors()
@@ -305,8 +592,8 @@ def read_result(s3_client: Any, job: dict[str, Any], *, redacted: bool = False, 
     except errors as error:
         failure = service_error(error, subject, f"reading the transcript s3://{bucket}/{key}")
         if failure.kind == "not_found":  # e.g. a reused job whose output a lifecycle rule removed
-            failure = AwsServiceError(subject, f"{failure.problem} (delete Amazon Transcribe job {name} to run it "
-                                               "again)", failure.kind, failure.code)
+            failure = AwsServiceError(subject, f"{failure.problem} (delete {kind.what} {name} to run it again)",
+                                      failure.kind, failure.code)
         raise failure from None
     try:
         document = json.loads(body)
