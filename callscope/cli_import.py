@@ -3,7 +3,6 @@ without calling AWS. What Transcribe computed is kept; callscope's analytics fil
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -28,7 +27,9 @@ def import_transcribe(results: tuple[Path, ...], out_dir: Path, force: bool, qui
     their words, times, confidences, speakers or channels, and what Call Analytics computed (turn
     sentiment, loudness, interruptions, non-talk time, categories, issues, action items, outcomes,
     its call summary). A file that is no Transcribe result is one line; the others are converted."""
-    from callscope.inputs.transcribe import is_call_analytics, is_standard_transcribe
+    from callscope.errors import InputError
+    from callscope.inputs.load import json_format, read_json
+    from callscope.inputs.source import CALL_ANALYTICS, TRANSCRIBE
     from callscope.options import AnalyzeOptions
     from callscope.runner import run_analyze
 
@@ -36,11 +37,11 @@ def import_transcribe(results: tuple[Path, ...], out_dir: Path, force: bool, qui
     accepted, refused = [], []
     for path in files:
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            refused.append(f"{path}: cannot read JSON: {getattr(error, 'strerror', None) or error}")
+            document = read_json(path)  # the reader and format detection `analyze` uses
+        except InputError as error:
+            refused.append(f"{path}: cannot read JSON: {error.problem}")
             continue
-        if is_standard_transcribe(document) or is_call_analytics(document):
+        if json_format(document) in (TRANSCRIBE, CALL_ANALYTICS):
             accepted.append(path)
         else:
             refused.append(f"{path}: not an Amazon Transcribe or Call Analytics result")
