@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import wave
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +34,8 @@ from callscope.accuracy.lab import Lab
 from callscope.accuracy.leaderboard import build_leaderboard
 from callscope.accuracy.references import find_labelled
 from callscope.accuracy.self_heal import judge, learn_vocabulary
-from callscope.accuracy.whisper_system import WhisperAsr
+from callscope.accuracy.whisper_system import WhisperAsr, whisper_asr
 from callscope.audio.decode import decode
-from callscope.options import options_from_flags
 from callscope.transcription.vocabulary import vocabulary_of
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -88,7 +86,7 @@ def _write_wav(path: Path, samples: np.ndarray) -> None:
 
 
 def system(model: str) -> WhisperAsr:
-    return WhisperAsr(options_from_flags(model=model, translate=False))
+    return whisper_asr(model=model)
 
 
 def main() -> int:
@@ -99,13 +97,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         folders = build(Path(scratch))
         recordings = {name: find_labelled(folder).recordings for name, folder in folders.items()}
-        everything = [recording for items in recordings.values() for recording in items]
         with Lab(Path(scratch) / "lab.db") as lab:
             # 1. The bundled models on every recording.
             keys: dict[str, set] = {}
+            key_of: dict[str, tuple[str, str]] = {}  # file name → (audio, reference) SHA-256
             for model in ("tiny.en", "base"):
                 for name, items in recordings.items():
-                    keys[name] = evaluate(lab, system(model), list(items)).keys
+                    report = evaluate(lab, system(model), list(items))
+                    keys[name] = report.keys
+                    key_of.update(report.key_of)
             board = build_leaderboard(lab)
             print(f"Leaderboard over {len(board.files)} recordings")
             print("| model | WER | cpWER (pyannote sample) | transcription s |")
@@ -131,8 +131,6 @@ def main() -> int:
             for domain, (train_names, held_names) in splits.items():
                 if domain not in recordings:
                     continue
-                key_of = {r.name: key for r in recordings[domain] for key in keys[domain]
-                          if lab.has_result(base_id, *key) and _same(lab, base_id, key, r.name)}
                 train = {key_of[name] for name in train_names}
                 held = {key_of[name] for name in held_names}
                 words = learn_vocabulary(lab, base_id, train)
@@ -154,10 +152,6 @@ def main() -> int:
     if args.out:
         args.out.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
-
-
-def _same(lab: Lab, config_id: str, key: tuple[str, str], name: str) -> bool:
-    return any(row.file == name for row in lab.results(config_id) if (row.audio_sha256, row.reference_sha256) == key)
 
 
 def _pooled(lab: Lab, config_id: str, scope: set) -> float | None:

@@ -44,16 +44,16 @@ def system_options(function):
 
 def _whisper_system(model: str, beam_size: int, compute_type: str, no_vad: bool, language: str,
                     vocabulary_file: Path | None, diarizer: str, threads: int):
-    from dataclasses import replace
-
-    from callscope.accuracy.whisper_system import WhisperAsr
-    from callscope.options import options_from_flags
+    """The configuration the flags describe; a vocabulary file that cannot be read is one line."""
+    from callscope.accuracy.whisper_system import whisper_asr
     from callscope.transcription.vocabulary import load_vocabulary
 
-    options = options_from_flags(model=model, compute_type=compute_type, beam_size=beam_size, language=language,
-                                 vad=not no_vad, translate=False, threads=threads, diarizer=diarizer)
-    vocabulary = load_vocabulary(vocabulary_file) if vocabulary_file else None
-    return WhisperAsr(replace(options, transcription=replace(options.transcription, vocabulary=vocabulary)))
+    try:
+        vocabulary = load_vocabulary(vocabulary_file) if vocabulary_file else None
+    except CallscopeError as error:
+        raise click.BadParameter(str(error), param_hint="'--vocabulary'") from None
+    return whisper_asr(model=model, beam_size=beam_size, compute_type=compute_type, vad=not no_vad,
+                       language=language, vocabulary=vocabulary, diarizer=diarizer, threads=threads)
 
 
 def _open_lab(path: Path | None):
@@ -147,6 +147,7 @@ def _print_scores(lab, report, top: int, as_json: bool) -> None:
     from rich.table import Table
 
     from callscope.accuracy.leaderboard import build_leaderboard, verdict
+    from callscope.evaluation.words import WordErrors
 
     rows = [row for row in lab.results(report.config_id) if (row.audio_sha256, row.reference_sha256) in report.keys]
     board = build_leaderboard(lab, report.keys) if report.keys else None
@@ -155,7 +156,7 @@ def _print_scores(lab, report, top: int, as_json: bool) -> None:
     for _, miss in lab.misses([report.config_id], files=report.keys):
         misses[miss.written] += 1
         heard.setdefault(miss.written, Counter())[miss.heard or "(nothing)"] += 1
-    pooled = sum((row.wer for row in rows), rows[0].wer.__class__(0, 0, 0, 0, 0)) if rows else None
+    pooled = sum((row.wer for row in rows), WordErrors(0, 0, 0, 0, 0)) if rows else None
     judgement = verdict(board, report.config_id) if board else "nothing scored"
     if as_json:
         click.echo(json.dumps({
@@ -247,12 +248,9 @@ def leaderboard(lab_path: Path | None, folder: Path | None, per_file: bool, as_j
 
 def _system_for(lab, config, console):
     """A configuration of the lab, ready to run again; None (said why) for one that cannot be."""
-    from dataclasses import replace
-
     from rich.markup import escape
 
-    from callscope.accuracy.whisper_system import WhisperAsr
-    from callscope.options import options_from_flags
+    from callscope.accuracy.whisper_system import whisper_asr
 
     settings = config.settings
     if settings.engine != "faster-whisper":
@@ -264,10 +262,9 @@ def _system_for(lab, config, console):
     if values.get("vocabulary") and vocabulary is None:
         console.print(f"[yellow]skipped[/yellow] {escape(config.label)}: its vocabulary is not in the lab")
         return None
-    options = options_from_flags(model=settings.model, compute_type=values["compute_type"],
-                                 beam_size=values["beam_size"], language=values["language"], vad=values["vad"],
-                                 translate=False, diarizer=values["diarizer"])
-    system = WhisperAsr(replace(options, transcription=replace(options.transcription, vocabulary=vocabulary)))
+    system = whisper_asr(model=settings.model, beam_size=values["beam_size"], compute_type=values["compute_type"],
+                         vad=values["vad"], language=values["language"], vocabulary=vocabulary,
+                         diarizer=values["diarizer"])
     if system.settings.fingerprint() != config.id:  # a setting this version no longer reads the same way
         console.print(f"[yellow]skipped[/yellow] {escape(config.label)}: cannot rebuild it exactly")
         return None
@@ -339,7 +336,7 @@ def eval_heal(folder: Path, held_out: tuple[str, ...], keywords: Path | None, mi
     extra = [line for line in keywords.read_text(encoding="utf-8").splitlines()] if keywords else []
     with _open_lab(lab_path) as lab:
         base_report = _run(lab, base, found.recordings, console)
-        keys = {r.name: key for r in found.recordings for key in [_key(lab, base_report.config_id, r)] if key}
+        keys = base_report.key_of
         train = {keys[r.name] for r, held in zip(found.recordings, is_held_out) if not held and r.name in keys}
         held = {keys[r.name] for r, h in zip(found.recordings, is_held_out) if h and r.name in keys}
         words = learn_vocabulary(lab, base_report.config_id, train, extra, min_count)
@@ -361,16 +358,6 @@ def eval_heal(folder: Path, held_out: tuple[str, ...], keywords: Path | None, mi
     else:
         console.print("Not kept: the vocabulary did not lower WER on the training recordings without raising it on "
                       "the held-out ones.")
-
-
-def _key(lab, config_id: str, recording):
-    from callscope.audio.decode import file_sha256
-
-    try:
-        key = (file_sha256(recording.audio), recording.reference_sha256)
-    except OSError:
-        return None
-    return key if lab.has_result(config_id, *key) else None
 
 
 def _percent(rate: float | None) -> str:

@@ -22,6 +22,7 @@ class EvaluationReport:
     reused: list[str] = field(default_factory=list)  # files the lab already had for this configuration
     failed: list[str] = field(default_factory=list)  # "path: why"
     keys: set[tuple[str, str]] = field(default_factory=set)  # (audio, reference) SHA-256 of every file in scope
+    key_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # file name → its key, files with a result
 
 
 def evaluate(lab: Lab, system: AsrSystem, recordings: list[LabelledRecording],
@@ -39,6 +40,7 @@ def evaluate(lab: Lab, system: AsrSystem, recordings: list[LabelledRecording],
             continue
         report.keys.add((audio_sha256, recording.reference_sha256))
         if lab.has_result(config_id, audio_sha256, recording.reference_sha256):
+            report.key_of[recording.name] = (audio_sha256, recording.reference_sha256)
             report.reused.append(recording.name)
             tell("reused", recording.name)
             continue
@@ -52,6 +54,7 @@ def evaluate(lab: Lab, system: AsrSystem, recordings: list[LabelledRecording],
         score = score_recording(hypothesis, recording)
         lab.record(config_id, audio_sha256, recording.reference_sha256, recording.name, str(recording.audio),
                    str(recording.reference_path), score, time.perf_counter() - started)
+        report.key_of[recording.name] = (audio_sha256, recording.reference_sha256)
         report.scored.append(recording.name)
         tell("scored", f"{recording.name}: WER {_percent(score.wer.rate)}")
     return report

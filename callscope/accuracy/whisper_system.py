@@ -11,9 +11,18 @@ from pathlib import Path
 from callscope.accuracy.systems import AsrSettings
 from callscope.engines import load_diarizer, load_transcriber
 from callscope.evaluation.words import ReferenceSegment, segments_from_conversation
-from callscope.options import AnalyzeOptions
+from callscope.options import AnalyzeOptions, options_from_flags
 from callscope.pipeline import analyze_call
 from callscope.transcription.vocabulary import Vocabulary
+
+
+def whisper_asr(*, model: str, beam_size: int = 5, compute_type: str = "int8", vad: bool = True,
+                language: str = "en", vocabulary: Vocabulary | None = None, diarizer: str = "embedded",
+                threads: int = 0) -> WhisperAsr:
+    """A configuration from its settings (the flags of `eval asr`, or a lab row's settings)."""
+    options = options_from_flags(model=model, compute_type=compute_type, beam_size=beam_size, language=language,
+                                 vad=vad, translate=False, threads=threads, diarizer=diarizer)
+    return WhisperAsr(replace(options, transcription=replace(options.transcription, vocabulary=vocabulary)))
 
 
 def vocabulary_key(vocabulary: Vocabulary | None) -> str:
