@@ -266,3 +266,15 @@ def test_analyze_with_a_vocabulary_writes_the_term_and_names_the_vocabulary(tmp_
     assert "ComfyUI" in " ".join(segment["OriginalText"] for segment in document["SpeechSegments"])
     info = document["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]
     assert info["VocabularyName"] == "terms.txt"
+
+
+def test_a_recording_that_cannot_be_read_is_one_line_and_the_others_are_ranked(tmp_path):
+    shutil.copy(JFK, tmp_path / "jfk.flac")
+    (tmp_path / "jfk.txt").write_text(JFK_TEXT)
+    (tmp_path / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    (tmp_path / "broken.txt").write_text("hello there")
+    outcome = _invoke("eval", "asr", str(tmp_path), "--lab", str(tmp_path / "lab.db"), "--diarizer", "none")
+    assert outcome.exit_code == 1 and "Traceback" not in outcome.output
+    failed = [line for line in outcome.output.splitlines() if line.startswith("failed")]
+    assert len(failed) == 1 and failed[0].count("broken.wav") == 1 and "not a readable audio file" in failed[0]
+    assert "WER 0.00%: the only configuration scored on these recordings so far" in outcome.output

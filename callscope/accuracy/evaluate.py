@@ -12,7 +12,7 @@ from callscope.accuracy.references import LabelledRecording
 from callscope.accuracy.scoring import score_recording
 from callscope.accuracy.systems import AsrSystem
 from callscope.audio.decode import file_sha256
-from callscope.errors import CallscopeError
+from callscope.errors import CallscopeError, InputError
 
 
 @dataclass
@@ -21,8 +21,13 @@ class EvaluationReport:
     scored: list[str] = field(default_factory=list)  # files transcribed and scored in this run
     reused: list[str] = field(default_factory=list)  # files the lab already had for this configuration
     failed: list[str] = field(default_factory=list)  # "path: why"
-    keys: set[tuple[str, str]] = field(default_factory=set)  # (audio, reference) SHA-256 of every file in scope
     key_of: dict[str, tuple[str, str]] = field(default_factory=dict)  # file name → its key, files with a result
+
+    @property
+    def keys(self) -> set[tuple[str, str]]:
+        """(audio, reference) SHA-256 of the files this configuration has a result for: a file that failed is
+        not in scope, or it would keep the configuration off its own leaderboard."""
+        return set(self.key_of.values())
 
 
 def evaluate(lab: Lab, system: AsrSystem, recordings: list[LabelledRecording],
@@ -38,7 +43,6 @@ def evaluate(lab: Lab, system: AsrSystem, recordings: list[LabelledRecording],
             report.failed.append(f"{recording.audio}: cannot read: {error.strerror or error}")
             tell("failed", report.failed[-1])
             continue
-        report.keys.add((audio_sha256, recording.reference_sha256))
         if lab.has_result(config_id, audio_sha256, recording.reference_sha256):
             report.key_of[recording.name] = (audio_sha256, recording.reference_sha256)
             report.reused.append(recording.name)
@@ -47,6 +51,10 @@ def evaluate(lab: Lab, system: AsrSystem, recordings: list[LabelledRecording],
         started = time.perf_counter()
         try:
             hypothesis = system.transcribe(recording.audio, audio_sha256, recording.has_speakers)
+        except InputError as error:  # it names the file already
+            report.failed.append(str(error))
+            tell("failed", report.failed[-1])
+            continue
         except CallscopeError as error:
             report.failed.append(f"{recording.audio}: {error}")
             tell("failed", report.failed[-1])
