@@ -14,7 +14,6 @@ still do not fit). Without a backend, the embedded default answers from the call
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 from callscope.errors import InsightBackendError, first_line
 from callscope.insights import LLMBackend
@@ -48,15 +47,17 @@ class InsightRunner:
 
         An insight the call came with (Call Analytics' own summary) is kept and its prompt not asked."""
         given = {insight.name: insight for insight in conversation.insights if insight.value is not None}
-        if given:
-            asked = InsightRunner(self.backend, replace(self.prompts, prompts=tuple(
-                prompt for prompt in self.prompts.prompts if prompt.name not in given)), self.embedded)
-            answers = {insight.name: insight for insight in asked.run(replace(conversation, insights=[]))}
-            return [given.get(prompt.name) or answers[prompt.name] for prompt in self.prompts.prompts] + [
-                insight for name, insight in given.items() if name not in {p.name for p in self.prompts.prompts}]
-        if self.backend is None:
-            return [self._embedded(prompt, conversation) for prompt in self.prompts.prompts]
-        return _CallSession(self, self.backend, conversation).run()
+        to_ask = [prompt for prompt in self.prompts.prompts if prompt.name not in given]
+        if not to_ask:
+            answers = []
+        elif self.backend is None:
+            answers = [self._embedded(prompt, conversation) for prompt in to_ask]
+        else:
+            answers = _CallSession(self, self.backend, conversation).run(to_ask)
+        answered = {insight.name: insight for insight in answers}
+        names = {prompt.name for prompt in self.prompts.prompts}
+        return [given.get(prompt.name) or answered[prompt.name] for prompt in self.prompts.prompts] + [
+            insight for name, insight in given.items() if name not in names]
 
     def _embedded(self, prompt: InsightPrompt, conversation: Conversation) -> Insight:
         if prompt.embedded is None:
@@ -84,8 +85,7 @@ class _CallSession:
         self.answered = False
         self.unreachable = ""
 
-    def run(self) -> list[Insight]:
-        prompts = self.runner.prompts.prompts
+    def run(self, prompts: list[InsightPrompt]) -> list[Insight]:
         categories = ", ".join(match.name for match in self.conversation.categories) or "none"
         lines = transcript_lines(self.conversation)
         transcript = "\n".join(lines)
