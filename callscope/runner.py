@@ -50,6 +50,7 @@ def run_analyze(
     remove_stale_partial_files(out_dir)  # litter of a killed run; its results were never complete
     records = completion_records(out_dir, options)
     results: list[CallResult] = []
+    stored = 0
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, disable=quiet, transient=True,
@@ -70,7 +71,7 @@ def run_analyze(
             for result in stream:
                 results.append(result)
                 if store is not None and result.status != "failed":
-                    _store(store, result)
+                    stored += _store(store, result)
                 if not quiet:
                     progress.console.print(_status_line(result))
                 progress.advance(task)
@@ -84,26 +85,21 @@ def run_analyze(
         f"Results in [bold]{escape(str(out_dir))}[/bold]"
     )
     if store is not None:
-        stored = sum(result.status != "failed" and not _not_stored(result) for result in results)
         summary.print(f"{stored} stored in [bold]{escape(store.location)}[/bold]")
     if failures_file:
         summary.print(f"Failures listed in [bold]{escape(str(failures_file))}[/bold]")
     return counts["failed"]
 
 
-_NOT_STORED = "not stored: "
-
-
-def _store(store: Store, result: CallResult) -> None:
-    # A store that fails loses no analysis: the call's files are written; `callscope load` can add it later.
+def _store(store: Store, result: CallResult) -> bool:
+    """Whether the call went into the store. One that fails loses no analysis: the call's files are
+    written, with a warning, and `callscope load` can add it later."""
     try:
         store_call_outputs(store, result.outputs)
     except CallscopeError as error:
-        result.warnings.append(f"{_NOT_STORED}{error}")
-
-
-def _not_stored(result: CallResult) -> bool:
-    return any(warning.startswith(_NOT_STORED) for warning in result.warnings)
+        result.warnings.append(f"not stored: {error}")
+        return False
+    return True
 
 
 def _status_line(result: CallResult) -> str:

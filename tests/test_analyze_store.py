@@ -4,6 +4,7 @@ SQLite store, searchable as soon as the batch ends; a bad file does not stop the
 from __future__ import annotations
 
 import shutil
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -72,3 +73,16 @@ def test_a_store_that_cannot_open_stops_before_any_analysis(calls, tmp_path):
     assert "not-a-db.db: cannot open the store" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_a_call_the_store_refuses_keeps_its_files_and_gets_a_warning(calls, tmp_path):
+    store_path = tmp_path / "refusing.db"
+    SqliteStore(store_path).close()
+    with sqlite3.connect(store_path) as db:  # a real SQLite error on every insert
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON calls BEGIN SELECT RAISE(ABORT, 'no room'); END")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["analyze", str(calls), "--out", str(out), "--store", str(store_path), *FAST])
+    assert "2 analysed, 0 already done, 1 failed" in result.output and "Traceback" not in result.output
+    assert result.output.count("not stored: ") == 2 and "no room" in result.output
+    assert "0 stored in" in result.output
+    assert (out / "jfk.json").is_file() and (out / "customer_chat_sample.json").is_file()

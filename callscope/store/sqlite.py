@@ -106,6 +106,12 @@ class SqliteStore:
         return stored.record
 
     def put_call(self, stored: StoredCall) -> None:
+        try:
+            self._put_call(stored)
+        except sqlite3.Error as error:  # locked past the busy timeout, disk full, read-only file, ...
+            raise StoreError(f"{self.path}: cannot store call {stored.record.guid}: {error}") from None
+
+    def _put_call(self, stored: StoredCall) -> None:
         record = stored.record
         with self._write():
             old = self._db.execute("SELECT id FROM calls WHERE guid = ?", (record.guid,)).fetchone()
