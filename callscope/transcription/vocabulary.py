@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from callscope.errors import CallscopeError
@@ -53,8 +54,17 @@ class Vocabulary:
     def found_in(self, text: str) -> bool:
         """Whether text writes one of the display forms (as a whole word or phrase, any case)."""
         lowered = f" {' '.join(_words(text))} "
-        return any(f" {' '.join(_words(entry.display_as))} " in lowered for entry in self.entries
-                   if _words(entry.display_as))
+        return any(form in lowered for form in self._written_forms)
+
+    # Worked out once per vocabulary: both are read for every recognised word of every call.
+    @cached_property
+    def _written_forms(self) -> tuple[str, ...]:
+        return tuple(f" {' '.join(words)} " for entry in self.entries if (words := _words(entry.display_as)))
+
+    @cached_property
+    def spoken_forms(self) -> dict[tuple[str, ...], str]:
+        """Each way a phrase may be recognised (lower-case words) → its display form."""
+        return {spoken: entry.display_as for entry in self.entries for spoken in entry.spoken if spoken}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -144,7 +154,7 @@ def apply_display_forms(words: tuple[RecognisedWord, ...], vocabulary: Vocabular
     first word's leading space and the last one's trailing punctuation. Longest phrase first."""
     if not vocabulary.entries or not words:
         return words
-    phrases = {spoken: entry.display_as for entry in vocabulary.entries for spoken in entry.spoken if spoken}
+    phrases = vocabulary.spoken_forms
     longest = max(len(spoken) for spoken in phrases)
     # Each word's tokens ("policy-holder," → policy, holder); a match must start and end on word edges.
     tokens = [_words(word.text) for word in words]
