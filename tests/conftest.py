@@ -65,14 +65,32 @@ def offline_hub_cache(tmp_path, monkeypatch):
     return tmp_path
 
 
+def fake_aws_environment(patch: pytest.MonkeyPatch) -> None:
+    """Fake credentials in us-east-1; no profile, instance metadata or endpoint override of the machine's."""
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        patch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_TRANSCRIBE"):
+        patch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="module")
 def mocked_aws():
     """Fake credentials and moto's mock_aws for a whole test module: nothing reaches AWS."""
     from moto import mock_aws
 
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}.items():
-            patch.setenv(name, value)
+        fake_aws_environment(patch)
         with mock_aws():
             yield
+
+
+@pytest.fixture
+def fake_aws(monkeypatch):
+    """Fake credentials and moto's mock_aws for one test."""
+    from moto import mock_aws
+
+    fake_aws_environment(monkeypatch)
+    with mock_aws():
+        yield

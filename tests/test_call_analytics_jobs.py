@@ -35,47 +35,22 @@ from callscope.aws.transcribe_jobs import (  # noqa: E402
     run_job,
 )
 from callscope.errors import CallscopeError  # noqa: E402
+from tests.test_transcribe_jobs import NOT_FOUND, REGION, Sleeps, transcribe  # noqa: E402,F401 (a fixture)
 
-REGION = "us-east-1"
 BUCKET = "calls-bucket"
 SHA = hashlib.sha256(b"a stereo call").hexdigest()
 MEDIA = f"s3://{BUCKET}/media/{SHA}.wav"
 OUTPUT = f"s3://{BUCKET}/analytics/"
 ROLE = "arn:aws:iam::123456789012:role/service-role/TranscribeCallAnalytics"
-NOT_FOUND = "The requested job couldn't be found. Check the job name and try your request again."
 DEFAULT_CHANNELS = [{"ChannelId": 1, "ParticipantRole": "AGENT"}, {"ChannelId": 0, "ParticipantRole": "CUSTOMER"}]
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    """Dummy credentials and moto's S3."""
-    from moto import mock_aws
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
-                        "AWS_EC2_METADATA_DISABLED": "true"}.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_TRANSCRIBE"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET)
-        yield s3
-
-
-@pytest.fixture
-def transcribe(aws):
-    client = boto3.client("transcribe", region_name=REGION)
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()  # every stubbed call was made, none more
-
-
-class Sleeps(list):
-    """An injected sleep that records its delays instead of waiting."""
-
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
+def aws(fake_aws):
+    """moto's S3 with the bucket."""
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    return s3
 
 
 def ca_job(name: str, status: str, **extra) -> dict:

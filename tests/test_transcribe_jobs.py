@@ -40,20 +40,11 @@ NOT_FOUND = "The requested job couldn't be found. Check the job name and try you
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    """Dummy credentials and moto's S3; Transcribe clients get a Stubber."""
-    from moto import mock_aws
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
-                        "AWS_EC2_METADATA_DISABLED": "true"}.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_TRANSCRIBE"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET)
-        yield s3
+def aws(fake_aws):
+    """moto's S3 with the bucket."""
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    return s3
 
 
 @pytest.fixture
