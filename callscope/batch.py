@@ -19,8 +19,10 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
+from callscope.aws.errors import AwsServiceError, TranscribeRequestError
 from callscope.errors import InputError, ModelError
 from callscope.engines import Engines, load_engines
 from callscope.inputs.detect import is_transcript_candidate
@@ -28,7 +30,11 @@ from callscope.inputs.load import check_transcript_readable, is_transcript_path
 from callscope.inputs.roles import RoleMap
 from callscope.options import AnalyzeOptions
 from callscope.output.writers import RedactedAudioRequest, output_paths, write_atomic, write_outputs
-from callscope.pipeline import analyze_call, analyze_transcript
+from callscope.pipeline import analyze_call, analyze_call_with_service, analyze_transcript
+from callscope.stages import load_audio
+
+if TYPE_CHECKING:
+    from callscope.transcription.amazon import AmazonTranscribeService
 
 STATE_DIR = ".callscope"
 FAILURES_FILE = "failures.jsonl"
@@ -64,7 +70,7 @@ def discover(inputs: list[Path], out_dir: Path, roles: RoleMap | None = None) ->
     for entry in inputs:
         if entry.is_dir():
             for path in sorted(entry.rglob("*")):
-                if not path.is_file() or STATE_DIR in path.parts:
+                if not path.is_file() or STATE_DIR in path.relative_to(entry).parts:
                     continue
                 if path.suffix.lower() in AUDIO_EXTENSIONS or is_transcript_candidate(path, roles):
                     found.append((path, path.relative_to(entry).with_suffix("")))
@@ -145,6 +151,10 @@ def process_call(
         if transcript:
             conversation = analyze_transcript(job.source, options, engines.enrichers, sha256=sha256, on_stage=on_stage,
                                               chat=options.chat, insights=engines.insights)
+        elif engines.service is not None:
+            conversation = analyze_call_with_service(job.source, engines.service, options, sha256=sha256,
+                                                     on_stage=on_stage, enrichers=engines.enrichers,
+                                                     insights=engines.insights)
         else:
             conversation = analyze_call(
                 job.source, engines.transcriber, options, sha256=sha256, on_stage=on_stage, diarizer=engines.diarizer,
@@ -169,10 +179,40 @@ def process_call(
         return _failed(job, error.problem, error.kind, started)
     except (ModelError, KeyboardInterrupt):
         raise
+    except AwsServiceError as error:  # this call's job or its S3 objects: the others may still go through
+        return _failed(job, error.problem, error.kind, started)
+    except TranscribeRequestError as error:
+        return _failed(job, str(error).split(": ", 1)[-1], "bad_request", started)
     except OSError as error:
         return _failed(job, f"cannot read or write {error.filename or 'a file'}: {error.strerror or error}", "io_error", started)
     except Exception as error:  # a bug or an unforeseen input: report it, keep the batch going
         return _failed(job, f"internal error: {type(error).__name__}: {error}", "internal_error", started)
+
+
+def start_service_jobs(jobs: list[CallJob], service: AmazonTranscribeService, options: AnalyzeOptions,
+                       records: CompletionRecords, force: bool, on_call: Callable[[CallJob], None]) -> list[str]:
+    """Upload every call not done yet and start its Amazon Transcribe job, without waiting: the jobs
+    run side by side in the service while the calls are then analysed one by one. A call that cannot
+    be started here is left to its turn, which reports it; a quota reached stops the starting (the
+    rest start in turn). Returns warnings for the run, one line each."""
+    for job in jobs:
+        if is_transcript_path(job.source):
+            continue  # a chat or a transcript: nothing to transcribe
+        on_call(job)
+        try:
+            check_readable(job.source)
+            sha256 = file_sha256(job.source)
+            if not force and records.finished(job, sha256) is not None:
+                continue
+            service.start(job.source, load_audio(job.source, options, sha256))
+        except AwsServiceError as error:
+            if error.kind in ("limit_exceeded", "throttled"):
+                return [f"Amazon Transcribe: {error.problem}; the remaining jobs start one by one"]
+            if error.kind in ("access_denied", "aws_unavailable"):
+                return []  # every call would fail alike: each reports it in its turn
+        except (InputError, TranscribeRequestError, OSError):
+            continue  # reported when the call's turn comes
+    return []
 
 
 def redacted_audio_request(source: Path, options: AnalyzeOptions) -> RedactedAudioRequest | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from callscope import __version__
+from callscope.cli_transcribe import amazon_transcribe_flags, transcribe_options
 from callscope.errors import CallscopeError
 from callscope.inputs.options import ChatOptions
 from callscope.inputs.roles import RoleMap
@@ -64,7 +65,8 @@ def main() -> None:
 
 @main.command()
 # readable=False: an unreadable file is one failed call, reported with the others, not a usage error.
-@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
+# str, not Path: an s3:// URI must keep its double slash.
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("callscope-results"),
               show_default=True, help="Folder for results (created if missing).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
@@ -142,8 +144,9 @@ def main() -> None:
 @click.option("--store", "store_location", default=None, metavar="PATH|dynamodb://TABLE",
               help="Also put each call into this store (callscope search, report, serve); default: $CALLSCOPE_STORE "
                    "if set, else no store.")
+@amazon_transcribe_flags
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
-def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, model: str, compute_type: str,
+def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model: str, compute_type: str,
             device: str, beam_size: int, language: str, translate: bool, no_vad: bool, vocabulary_file: Path | None,
             threads: int,
             channels: tuple[ChannelDefinition, ...], diarizer: str, pyannote_pipeline: str, speakers: str,
@@ -152,7 +155,8 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
             pii: str, redaction_token: str, redact_audio: str, insight_backend: str, llm_model: str | None,
             llm_url: str | None, llm_region: str | None, insight_prompts: tuple[Path, ...], chat_roles: str | None,
             max_duration: float, guid_pattern: str, agent_pattern: str, cust_pattern: str, datetime_pattern: str,
-            datetime_format: str, location: str, store_location: str | None, quiet: bool) -> None:
+            datetime_format: str, location: str, store_location: str | None, quiet: bool,
+            **transcribe_flags) -> None:
     """Analyse call recordings, chat transcripts ("Agent: ..." text, JSON exports) and Amazon
     Transcribe results (files or folders, searched recursively).
 
@@ -181,12 +185,17 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
                 guid_pattern=guid_pattern, agent_pattern=agent_pattern, customer_pattern=cust_pattern,
                 datetime_pattern=datetime_pattern, datetime_format=datetime_format, location=location,
             ),
-        ), vocabulary_file)
+        ), vocabulary_file if transcribe_flags["asr"] == "whisper" else None)
+        counted = options.speaker_count
+        options = replace(options, asr=transcribe_flags["asr"], amazon_transcribe=transcribe_options(
+            transcribe_flags, language=language, redact=redact, vocabulary_file=vocabulary_file,
+            max_speakers=counted.exact or counted.maximum))
     except ValueError as error:
         raise click.BadParameter(str(error).replace("invalid literal for int() with base 10", "not a number")) from None
+    inputs, options = _fetch_s3_inputs(paths, out_dir, options)
     store = _analysis_store(store_location)
     try:
-        failed = run_analyze(list(paths), out_dir, options, jobs=jobs, force=force, quiet=quiet, store=store)
+        failed = run_analyze(inputs, out_dir, options, jobs=jobs, force=force, quiet=quiet, store=store)
     except CallscopeError as error:
         click.echo(f"callscope: error: {error}", err=True)
         sys.exit(2)
@@ -194,6 +203,30 @@ def analyze(paths: tuple[Path, ...], out_dir: Path, jobs: int, force: bool, mode
         if store is not None:
             store.close()
     sys.exit(1 if failed else 0)
+
+
+def _fetch_s3_inputs(paths: tuple[str, ...], out_dir: Path, options):
+    """s3:// inputs are copied under <out>/.callscope/s3/ (once); Amazon Transcribe then reads the
+    original objects. Any other input is a local path."""
+    from callscope.aws.s3_inputs import is_s3_uri
+
+    uris = [path for path in paths if is_s3_uri(path)]
+    local = [Path(path) for path in paths if not is_s3_uri(path)]
+    if not uris:
+        return local, options
+    from callscope.aws.clients import s3_client
+    from callscope.aws.s3_inputs import fetch_recordings
+    from callscope.batch import STATE_DIR
+
+    click.echo(f"fetching the recordings under {', '.join(uris)}", err=True)
+    try:
+        fetched = fetch_recordings(uris, out_dir / STATE_DIR / "s3", s3_client(options.amazon_transcribe.region))
+    except CallscopeError as error:
+        click.echo(f"callscope: error: {error}", err=True)
+        sys.exit(2)
+    chosen = options.amazon_transcribe
+    media_uris = tuple(sorted({**dict(chosen.media_uris), **fetched.media_uris}.items()))
+    return local + fetched.paths, replace(options, amazon_transcribe=replace(chosen, media_uris=media_uris))
 
 
 def _analysis_store(location: str | None):

@@ -12,6 +12,7 @@ from callscope.transcription.base import Transcriber
 
 if TYPE_CHECKING:
     from callscope.insights.runner import InsightRunner
+    from callscope.transcription.amazon import AmazonTranscribeService
     from callscope.transcription.translate import AudioTranslator
 
 DIARIZERS = ("embedded", "pyannote", "none")
@@ -19,14 +20,19 @@ DIARIZERS = ("embedded", "pyannote", "none")
 
 @dataclass
 class Engines:
-    transcriber: Transcriber
+    transcriber: Transcriber | None  # None with Amazon Transcribe (`service`)
     diarizer: Diarizer | None  # None: mono calls keep one speaker
     enrichers: list[Enricher] = field(default_factory=list)
     translator: AudioTranslator | None = None  # None: no translation (English-only model, or turned off)
     insights: InsightRunner | None = None  # None: no insights
+    service: AmazonTranscribeService | None = None  # --asr transcribe: the words come from its jobs
 
 
 def load_engines(options: AnalyzeOptions) -> Engines:
+    if options.asr == "transcribe":
+        # The service transcribes, diarizes (speaker labels) and separates channels itself.
+        return Engines(None, None, load_enrichers(options), None, load_insights(options),
+                       service=load_transcribe_service(options))
     transcriber = load_transcriber(options)
     return Engines(transcriber, load_diarizer(options), load_enrichers(options), load_translator(transcriber, options),
                    load_insights(options))
@@ -57,6 +63,13 @@ def load_translator(transcriber: Transcriber, options: AnalyzeOptions) -> AudioT
     from callscope.transcription.translate import AudioTranslator
 
     return AudioTranslator(model, beam_size=options.transcription.beam_size)
+
+
+def load_transcribe_service(options: AnalyzeOptions) -> AmazonTranscribeService:
+    from callscope.transcription.amazon import AmazonTranscribeService
+
+    chosen = options.amazon_transcribe
+    return AmazonTranscribeService(chosen, options.speakers, media_uris=dict(chosen.media_uris))
 
 
 def load_transcriber(options: AnalyzeOptions) -> Transcriber:

@@ -171,6 +171,23 @@ class AudioSource:
 
 
 @dataclass(frozen=True)
+class TranscriptionJob:
+    """The Amazon Transcribe job a call's words came from, as its description reports it (the PCA
+    TranscribeJobInfo of `--asr transcribe`)."""
+
+    name: str
+    api_type: str  # "standard" or "analytics" (Call Analytics), as the reference names them
+    completion_time: str = ""  # ISO 8601
+    media_format: str = ""  # as Transcribe determined it: wav, mp3, flac, ...
+    media_sample_rate: int = 0
+    media_uri: str = ""  # s3:// of the media the job read
+    vocabulary_name: str = ""
+    vocabulary_filter: str = ""  # "<name> [<method>]"
+    language_model_name: str = ""
+    redacted: bool = False  # the transcript read is the service's PII-redacted one
+
+
+@dataclass(frozen=True)
 class CallMetadata:
     """Facts about the call that come from outside the audio (file name, telephony)."""
 
@@ -202,6 +219,7 @@ class Conversation:
     # Which backend produced each enrichment ("sentiment" -> "local:minilm-logreg", ...).
     enrichment: dict[str, str] = field(default_factory=dict)
     insights: list[Insight] = field(default_factory=list)  # in the order of the insight prompts
+    transcription_job: TranscriptionJob | None = None  # when Amazon Transcribe wrote the words
 
     @property
     def words(self) -> list[Word]:

@@ -152,6 +152,43 @@ class InsightOptions:
     prompts: PromptSet | None = None  # None: the prompts shipped with callscope
 
 
+ASR_ENGINES = ("whisper", "transcribe")
+TRANSCRIBE_APIS = ("auto", "analytics", "standard")
+
+
+@dataclass(frozen=True)
+class AmazonTranscribeOptions:
+    """`--asr transcribe`: Amazon Transcribe jobs instead of the local models (docs/TRANSCRIBE.md).
+
+    Recordings go to s3://<bucket>/<prefix>/media/<sha256><suffix> (skipped when there), results to
+    s3://<bucket>/<prefix>/transcripts/. `api` "auto" runs a Call Analytics job for a stereo call
+    (channel definitions from SpeakerOptions.channels) and a standard job with speaker labels for a
+    mono one. Names of vocabularies, filters and language models are those of resources in the account.
+    """
+
+    bucket: str = ""
+    prefix: str = "callscope"
+    region: str | None = None
+    api: str = "auto"  # auto, analytics or standard
+    language_code: str | None = "en-US"  # None: language identification
+    language_options: tuple[str, ...] = ()  # candidates for language identification
+    vocabulary_name: str | None = None
+    vocabulary_filter_name: str | None = None
+    vocabulary_filter_method: str = "mask"  # mask, remove or tag
+    language_model_name: str | None = None
+    # PII redaction by the service (with --redact): the redacted transcript is read.
+    redact: bool = False
+    pii_entity_types: tuple[str, ...] = ()  # () is every type
+    # Call Analytics writes into our bucket only under an IAM role that Transcribe can assume.
+    data_access_role_arn: str | None = None
+    output_kms_key_id: str | None = None
+    generative_summary: bool = False  # Call Analytics' generative call summary (ContactSummary)
+    max_speakers: int = 2  # standard jobs' speaker labels
+    timeout_secs: float = 2 * 3600.0  # per job, waiting for it to finish
+    # Recordings already in S3 (analyze s3://...): sha256 → their URI, so they are not uploaded again.
+    media_uris: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class AnalyzeOptions:
     decode: DecodeOptions = field(default_factory=DecodeOptions)
@@ -168,6 +205,10 @@ class AnalyzeOptions:
     enrichment: EnrichmentOptions = field(default_factory=EnrichmentOptions)
     insights: InsightOptions = field(default_factory=InsightOptions)
     chat: ChatOptions = field(default_factory=ChatOptions)  # chats and transcripts as input
+    # Who turns speech into words: "whisper" (faster-whisper on this machine, the default) or
+    # "transcribe" (Amazon Transcribe jobs, set up by `amazon_transcribe`).
+    asr: str = "whisper"
+    amazon_transcribe: AmazonTranscribeOptions = field(default_factory=AmazonTranscribeOptions)
 
     def fingerprint(self) -> str:
         """A short hash of every option that changes results (thread counts do not)."""
@@ -175,8 +216,15 @@ class AnalyzeOptions:
         settings["transcription"].pop("cpu_threads")
         if self.transcription.vocabulary is None:  # results of earlier versions, without the option, stay valid
             settings["transcription"].pop("vocabulary")
-        if self.diarizer != "pyannote":  # its settings change nothing otherwise
+        if self.diarizer != "pyannote" or self.asr == "transcribe":  # its settings change nothing otherwise
             settings.pop("pyannote")
+        if self.asr == "whisper":  # results of earlier versions, without the option, stay valid
+            settings.pop("asr")
+            settings.pop("amazon_transcribe")
+        else:  # the local models take no part; where the media lie changes no result
+            settings["amazon_transcribe"].pop("media_uris")
+            for unused in ("transcription", "diarizer", "speaker_count"):
+                settings.pop(unused)
         blob = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -29,6 +29,7 @@ from callscope.turn_languages import set_turn_languages
 
 if TYPE_CHECKING:
     from callscope.insights.runner import InsightRunner
+    from callscope.transcription.amazon import AmazonTranscribeService
     from callscope.transcription.translate import AudioTranslator
 from callscope.turns import build_turns, split_at_pauses
 
@@ -62,6 +63,31 @@ def analyze_call(
     report("analysing")
     conversation = assemble_conversation(path, audio, speech, options, translator)
     return add_meaning(conversation, enrichers, insights, report)
+
+
+def analyze_call_with_service(
+    path: Path,
+    service: AmazonTranscribeService,
+    options: AnalyzeOptions = AnalyzeOptions(),
+    sha256: str | None = None,
+    on_stage: StageHook | None = None,
+    enrichers: list[Enricher] | None = None,
+    insights: InsightRunner | None = None,
+) -> Conversation:
+    """Analyse one recording whose words come from Amazon Transcribe (`--asr transcribe`): what the
+    job computed is kept, callscope's enrichers and insights fill the rest. Raises InputError for
+    the file, AwsServiceError for the service, each one line."""
+    from callscope.transcription.amazon_call import conversation_from_service
+
+    report = on_stage or (lambda stage: None)
+    report("decoding")
+    audio = load_audio(path, options, sha256)
+    report("Amazon Transcribe")
+    converted = conversation_from_service(path, audio, service.transcribe(path, audio), options)
+    if enrichers:
+        report("enriching")
+        enrich_keeping_source(converted.conversation, enrichers, converted.provided, converted.origin)
+    return add_meaning(converted.conversation, None, insights, report)
 
 
 def add_meaning(conversation: Conversation, enrichers: list[Enricher] | None, insights: InsightRunner | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
@@ -17,14 +18,18 @@ from callscope.batch import (
     discover,
     run_parallel,
     run_serial,
+    start_service_jobs,
     write_failures,
 )
-from callscope.engines import load_engines
+from callscope.engines import load_engines, load_transcribe_service
 from callscope.errors import CallscopeError
 from callscope.options import AnalyzeOptions
 from callscope.output.writers import remove_stale_partial_files
 from callscope.store.analyzed import store_call_outputs
 from callscope.store.base import Store
+
+if TYPE_CHECKING:
+    from callscope.transcription.amazon import AmazonTranscribeService
 
 _STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
 
@@ -50,6 +55,7 @@ def run_analyze(
     remove_stale_partial_files(out_dir)  # litter of a killed run; its results were never complete
     records = completion_records(out_dir, options)
     results: list[CallResult] = []
+    run_warnings: list[str] = []  # about the run, not one call
     stored = 0
     progress = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -61,10 +67,21 @@ def run_analyze(
         def show_stage(call: CallJob, stage: str) -> None:
             progress.update(task, description=f"{call.source.name}: {stage}")
 
+        def start_jobs(service: AmazonTranscribeService) -> None:
+            service.check_bucket()  # an unreachable bucket stops the run here, in one line
+            run_warnings.extend(start_service_jobs(
+                calls, service, options, records, force,
+                lambda call: progress.update(task, description=f"{call.source.name}: starting its Amazon Transcribe job")))
+
         if jobs == 1:
-            progress.update(task, description=f"loading models ({options.transcription.model})")
-            stream = run_serial(calls, load_engines(options), options, records, force, show_stage)
+            progress.update(task, description=f"loading models ({_recogniser(options)})")
+            engines = load_engines(options)
+            if engines.service is not None:
+                start_jobs(engines.service)
+            stream = run_serial(calls, engines, options, records, force, show_stage)
         else:
+            if options.asr == "transcribe":
+                start_jobs(load_transcribe_service(options))
             progress.update(task, description=f"starting {jobs} workers")
             stream = run_parallel(calls, options, out_dir, jobs, force)
         try:
@@ -77,6 +94,8 @@ def run_analyze(
                 progress.advance(task)
         except KeyboardInterrupt:
             console.print("[yellow]Interrupted: finished calls are saved; run the same command again to resume.")
+    for warning in run_warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     failures_file = write_failures(out_dir, results)
     summary.print(_summary_table(results))
     counts = {status: sum(result.status == status for result in results) for status in _STATUS_STYLE}
@@ -89,6 +108,10 @@ def run_analyze(
     if failures_file:
         summary.print(f"Failures listed in [bold]{escape(str(failures_file))}[/bold]")
     return counts["failed"]
+
+
+def _recogniser(options: AnalyzeOptions) -> str:
+    return "Amazon Transcribe" if options.asr == "transcribe" else options.transcription.model
 
 
 def _store(store: Store, result: CallResult) -> bool:

@@ -1,6 +1,6 @@
-"""Amazon Transcribe Call Analytics jobs (callscope.aws.transcribe_jobs): the StartCallAnalyticsJob
-requests we send, reuse and polling through the shared run_job, one-line errors, job names, and
-reading the (redacted) results from S3.
+"""Amazon Transcribe Call Analytics jobs (callscope.aws.transcribe_requests, transcribe_runs,
+s3_objects): the StartCallAnalyticsJob requests we send, reuse and polling through the shared
+run_job, one-line errors, job names, and reading the (redacted) results from S3.
 
 Transcribe runs against botocore's Stubber on a real client, so every request is also checked against
 the real service model; S3 is moto's. Nothing reaches AWS.
@@ -16,22 +16,26 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 from botocore.stub import Stubber  # noqa: E402
 
-from callscope.aws.transcribe_jobs import (  # noqa: E402
-    CALL_ANALYTICS_JOB,
-    JOB_NAME_PATTERN,
-    TRANSCRIPTION_JOB,
+from callscope.aws.errors import (  # noqa: E402
     AwsServiceError,
-    CallAnalyticsJobRequest,
-    LanguageIdSetting,
-    PollPolicy,
     TranscribeJobFailed,
-    TranscribeJobRequest,
     TranscribeJobTimeout,
     TranscribeRequestError,
+)
+from callscope.aws.s3_objects import read_result  # noqa: E402
+from callscope.aws.transcribe_requests import (  # noqa: E402
+    JOB_NAME_PATTERN,
+    CallAnalyticsJobRequest,
+    LanguageIdSetting,
+    TranscribeJobRequest,
     call_analytics_params,
-    job_kind,
     job_name,
-    read_result,
+)
+from callscope.aws.transcribe_runs import (  # noqa: E402
+    CALL_ANALYTICS_JOB,
+    TRANSCRIPTION_JOB,
+    PollPolicy,
+    job_kind,
     run_job,
 )
 from callscope.errors import CallscopeError  # noqa: E402

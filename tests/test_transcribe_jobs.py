@@ -1,4 +1,5 @@
-"""Amazon Transcribe jobs (callscope.aws.transcribe_jobs) and the accuracy lab's TranscribeAsr.
+"""Amazon Transcribe jobs (callscope.aws: transcribe_requests, transcribe_runs, s3_objects, errors) and
+the accuracy lab's TranscribeAsr.
 
 Transcribe runs against botocore's Stubber on a real client (moto's Transcribe is canned), so the
 exact requests we send are checked against the real service model; S3 is moto's. Nothing reaches AWS.
@@ -16,20 +17,15 @@ boto3 = pytest.importorskip("boto3")
 from botocore.stub import Stubber  # noqa: E402
 
 from callscope.accuracy.transcribe_system import TranscribeAsr  # noqa: E402
-from callscope.aws.transcribe_jobs import (  # noqa: E402
-    JOB_NAME_PATTERN,
+from callscope.aws.errors import (  # noqa: E402
     AwsServiceError,
-    PollPolicy,
     TranscribeJobFailed,
-    TranscribeJobRequest,
     TranscribeJobTimeout,
     TranscribeRequestError,
-    job_name,
-    read_result,
-    run_job,
-    s3_location,
-    upload_media,
 )
+from callscope.aws.s3_objects import read_result, s3_location, upload_media  # noqa: E402
+from callscope.aws.transcribe_requests import JOB_NAME_PATTERN, TranscribeJobRequest, job_name  # noqa: E402
+from callscope.aws.transcribe_runs import PollPolicy, run_job  # noqa: E402
 from callscope.errors import CallscopeError  # noqa: E402
 
 REGION = "us-east-1"
@@ -108,6 +104,16 @@ REQUESTS = {
     "identify language": (
         TranscribeJobRequest(MEDIA, identify_language=True, language_options=("en-US", "es-US")),
         {"IdentifyLanguage": True, "LanguageOptions": ["en-US", "es-US"]}),
+    "pii redaction": (
+        TranscribeJobRequest(MEDIA, language_code="en-US", redaction_output="redacted", output_bucket=BUCKET),
+        {"LanguageCode": "en-US", "OutputBucketName": BUCKET,
+         "ContentRedaction": {"RedactionType": "PII", "RedactionOutput": "redacted"}}),
+    "pii redaction of some types": (
+        TranscribeJobRequest(MEDIA, language_code="en-US", show_speaker_labels=True,
+                             redaction_output="redacted_and_unredacted", pii_entity_types=["NAME", "SSN"]),
+        {"LanguageCode": "en-US", "Settings": {"ShowSpeakerLabels": True, "MaxSpeakerLabels": 2},
+         "ContentRedaction": {"RedactionType": "PII", "RedactionOutput": "redacted_and_unredacted",
+                              "PiiEntityTypes": ["NAME", "SSN"]}}),
 }
 
 
@@ -255,6 +261,30 @@ def test_settings_that_cannot_go_together_are_refused_before_sending():
         TranscribeJobRequest("/local/a.wav", language_code="en-US")
 
 
+@pytest.mark.parametrize(("kwargs", "problem"), [
+    ({"pii_entity_types": ("NAME",)}, "PII entity types need redaction"),
+    ({"redaction_output": "unredacted"}, "redaction output 'unredacted' is not one of"),
+    ({"redaction_output": "PII"}, "redaction output 'PII' is not one of"),
+    ({"redaction_output": "redacted", "pii_entity_types": ("name",)},
+     "'name' is not an Amazon Transcribe PiiEntityType"),
+    ({"redaction_output": "redacted", "pii_entity_types": ("NAME", "NAME")}, "given twice"),
+    ({"redaction_output": "redacted", "pii_entity_types": ("ALL", "SSN")}, "ALL already covers the others"),
+])
+def test_redaction_settings_that_cannot_go_together_are_refused_before_sending(kwargs, problem):
+    with pytest.raises(TranscribeRequestError, match=r"^s3://") as caught:
+        TranscribeJobRequest(MEDIA, language_code="en-US", **kwargs)
+    assert problem in str(caught.value)
+
+
+def test_redaction_lists_are_kept_as_tuples_so_the_request_stays_hashable():
+    listed = TranscribeJobRequest(MEDIA, identify_language=True, language_options=["en-US", "es-US"],
+                                  redaction_output="redacted", pii_entity_types=["NAME", "SSN"])
+    tupled = TranscribeJobRequest(MEDIA, identify_language=True, language_options=("en-US", "es-US"),
+                                  redaction_output="redacted", pii_entity_types=("NAME", "SSN"))
+    assert listed.pii_entity_types == ("NAME", "SSN") and listed.language_options == ("en-US", "es-US")
+    assert listed == tupled and hash(listed) == hash(tupled) and job_name(SHA, listed) == job_name(SHA, tupled)
+
+
 # --- job names -------------------------------------------------------------------------------
 
 def test_job_names_are_valid_stable_and_differ_with_the_settings():
@@ -279,6 +309,25 @@ def test_job_names_are_valid_stable_and_differ_with_the_settings():
     assert job_name(SHA, base).startswith(f"callscope-{SHA[:16]}-")
     with pytest.raises(ValueError):
         job_name("", base)
+
+
+def test_redaction_changes_the_job_name_and_leaves_the_names_of_requests_without_it_unchanged():
+    # Literal names computed before redaction was added: jobs started then are still found.
+    before = {"callscope-973d5cd4d1c9a99d-1b0551824276": TranscribeJobRequest(MEDIA, language_code="en-US"),
+              "callscope-973d5cd4d1c9a99d-317a1cd3c688": TranscribeJobRequest(
+                  MEDIA, language_code="en-US", show_speaker_labels=True, vocabulary_name="acme-terms"),
+              "callscope-973d5cd4d1c9a99d-1bc80a1eec79": TranscribeJobRequest(
+                  MEDIA, identify_language=True, language_options=("en-US", "es-US"))}
+    assert {name: job_name(SHA, request) for name, request in before.items()} == {name: name for name in before}
+    base = TranscribeJobRequest(MEDIA, language_code="en-US")
+    variants = [base,
+                TranscribeJobRequest(MEDIA, language_code="en-US", redaction_output="redacted"),
+                TranscribeJobRequest(MEDIA, language_code="en-US", redaction_output="redacted_and_unredacted"),
+                TranscribeJobRequest(MEDIA, language_code="en-US", redaction_output="redacted",
+                                     pii_entity_types=("NAME",))]
+    names = [job_name(SHA, request) for request in variants]
+    assert len(set(names)) == len(names)
+    assert all(JOB_NAME_PATTERN.fullmatch(name) for name in names)
 
 
 # --- S3 --------------------------------------------------------------------------------------
@@ -313,6 +362,41 @@ def test_read_result_reads_the_output_object_and_names_what_is_missing(aws):
     with pytest.raises(AwsServiceError, match="not in an output bucket") as caught:
         read_result(aws, managed)
     assert "X-Amz" not in str(caught.value)  # a signed URL is a secret: not in messages
+
+
+def _transcript(document: dict) -> str:
+    return document["results"]["transcripts"][0]["transcript"]
+
+
+def test_a_redacting_job_is_run_and_its_redacted_transcript_read(transcribe, aws):
+    client, stubber = transcribe
+    request = TranscribeJobRequest(MEDIA, language_code="en-US", redaction_output="redacted_and_unredacted",
+                                   output_bucket=BUCKET, output_key="out/")
+    name = job_name(SHA, request)
+    for key, said in ((f"out/{name}.json", "my name is Ada"), (f"out/redacted-{name}.json", "my name is [PII]")):
+        aws.put_object(Bucket=BUCKET, Key=key,
+                       Body=json.dumps({"jobName": name, "results": {"transcripts": [{"transcript": said}]}}))
+    uri = f"https://s3.{REGION}.amazonaws.com/{BUCKET}/out"
+    redaction = {"RedactionType": "PII", "RedactionOutput": "redacted_and_unredacted"}
+    not_found(stubber, name)
+    stubber.add_response("start_transcription_job", job(name, "IN_PROGRESS"), {
+        "TranscriptionJobName": name, "Media": {"MediaFileUri": MEDIA}, "LanguageCode": "en-US",
+        "OutputBucketName": BUCKET, "OutputKey": "out/", "ContentRedaction": redaction})
+    get(stubber, name, job(name, "COMPLETED", Media={"MediaFileUri": MEDIA}, ContentRedaction=redaction,
+                           Transcript={"TranscriptFileUri": f"{uri}/{name}.json",
+                                       "RedactedTranscriptFileUri": f"{uri}/redacted-{name}.json"}))
+    finished = run_job(client, request, name, sleep=Sleeps())
+    assert _transcript(read_result(aws, finished, redacted=True)) == "my name is [PII]"
+    assert _transcript(read_result(aws, {"TranscriptionJob": finished}, redacted=True)) == "my name is [PII]"
+    assert _transcript(read_result(aws, finished)) == "my name is Ada"
+
+
+def test_reading_the_redacted_transcript_of_a_job_without_redaction_is_one_line(aws):
+    with pytest.raises(AwsServiceError) as caught:
+        read_result(aws, done("j"), redacted=True, subject="calls/a.wav")
+    assert str(caught.value) == ("calls/a.wav: Amazon Transcribe job j has no RedactedTranscriptFileUri "
+                                 "(start it with PII redaction)")
+    assert caught.value.kind == "no_redacted_transcript"
 
 
 def test_upload_is_skipped_when_the_object_is_there_with_that_size(aws, tmp_path):

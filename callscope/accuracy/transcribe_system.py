@@ -15,16 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from callscope.accuracy.systems import AsrSettings
-from callscope.aws.transcribe_jobs import (
-    PollPolicy,
-    TranscribeJobRequest,
-    job_name,
-    read_result,
-    run_job,
-    upload_media,
-)
-from callscope.aws.transcribe_jobs import s3_client as make_s3_client
-from callscope.aws.transcribe_jobs import transcribe_client as make_transcribe_client
+from callscope.aws.clients import s3_client as make_s3_client
+from callscope.aws.clients import transcribe_client as make_transcribe_client
+from callscope.aws.s3_objects import read_result, upload_media
+from callscope.aws.transcribe_requests import TranscribeJobRequest, job_name
+from callscope.aws.transcribe_runs import PollPolicy, run_job
 from callscope.errors import CallscopeError
 from callscope.evaluation.words import ReferenceSegment, segments_from_conversation
 from callscope.inputs.transcribe import TranscribeFormatError, conversation_from_transcribe

@@ -21,12 +21,17 @@ from callscope.model import Conversation, TextSpan
 _SPAN_ATTRIBUTES = ("issues", "action_items", "outcomes")
 
 
-def enrich_keeping_source(conversation: Conversation, enrichers: list[Enricher]) -> Conversation:
-    source = transcript_source(conversation)
-    provided = source.provided if source is not None else frozenset()
+def enrich_keeping_source(conversation: Conversation, enrichers: list[Enricher],
+                          provided: frozenset[str] | None = None, origin: str = "") -> Conversation:
+    """`provided` and `origin` ("transcribe:call-analytics") default to what the conversation's
+    TranscriptSource says; a recording transcribed by the service passes them."""
+    if provided is None:
+        source = transcript_source(conversation)
+        provided = source.provided if source is not None else frozenset()
+        origin = f"transcribe:{source.codec}" if source is not None else ""
     if not provided:
         return enrich(conversation, enrichers)
-    backend = f"transcribe:{source.codec}"
+    backend = origin
     texts = [turn.text for turn in conversation.turns]
     categories = list(conversation.categories)
     turn_categories = [list(turn.categories) for turn in conversation.turns]

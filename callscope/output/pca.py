@@ -85,25 +85,33 @@ def _conversation_analytics(conversation: Conversation) -> dict[str, Any]:
         "SourceInformation": [
             _transcript_source_info(conversation.source, conversation, words)
             if isinstance(conversation.source, TranscriptSource) else
-            {
-                "TranscribeJobInfo": {
-                    "TranscriptionJobName": PurePath(conversation.source.path).name,
-                    # "standard": our own recogniser, not Transcribe Call Analytics.
-                    "TranscribeApiType": "standard",
-                    "CompletionTime": str(processed),
-                    **({"VocabularyName": conversation.vocabulary} if conversation.vocabulary else {}),
-                    "MediaFormat": conversation.source.container,
-                    "MediaSampleRateHertz": conversation.source.sample_rate,
-                    "MediaFileUri": conversation.source.path,
-                    "MediaOriginalUri": conversation.source.path,
-                    "RedactedTranscript": conversation.redacted,
-                    "ChannelIdentification": int(conversation.speaker_separation == "channels"),
-                    "AverageWordConfidence": round(
-                        sum(word.confidence for word in words) / max(len(words), 1), 4
-                    ),
-                }
-            }
+            {"TranscribeJobInfo": _transcribe_job_info(conversation, processed, words)}
         ],
+    }
+
+
+def _transcribe_job_info(conversation: Conversation, processed: datetime, words: list) -> dict[str, Any]:
+    """Where the words came from: our own recogniser ("standard", the file itself as the job), or the
+    Amazon Transcribe job of `--asr transcribe` as its description reports it."""
+    source, job = conversation.source, conversation.transcription_job
+    info: dict[str, Any] = {
+        "TranscriptionJobName": job.name if job else PurePath(source.path).name,
+        "TranscribeApiType": job.api_type if job else "standard",
+        "CompletionTime": (job.completion_time if job else "") or str(processed),
+    }
+    for key, value in (("CLMName", job.language_model_name if job else ""),
+                       ("VocabularyName", job.vocabulary_name if job else conversation.vocabulary),
+                       ("VocabularyFilter", job.vocabulary_filter if job else "")):
+        if value:
+            info[key] = value
+    return info | {
+        "MediaFormat": (job.media_format if job else "") or source.container,
+        "MediaSampleRateHertz": (job.media_sample_rate if job else 0) or source.sample_rate,
+        "MediaFileUri": source.path,  # the recording here, which the dashboard plays
+        "MediaOriginalUri": (job.media_uri if job else "") or source.path,  # the S3 object the job read
+        "RedactedTranscript": conversation.redacted,
+        "ChannelIdentification": int(conversation.speaker_separation == "channels"),
+        "AverageWordConfidence": round(sum(word.confidence for word in words) / max(len(words), 1), 4),
     }
 
 
