@@ -313,3 +313,25 @@ def test_an_s3_location_without_recordings_is_one_line(aws, tmp_path):
     outcome = _analyze(f"s3://{BUCKET}/nothing-here/", "--out", str(tmp_path / "out"))
     assert outcome.exit_code == 2
     assert f"s3://{BUCKET}/nothing-here/: has no recordings" in outcome.output and "Traceback" not in outcome.output
+
+
+def test_the_job_kind_follows_the_channels_and_a_stereo_copy_of_a_mono_call_counts_as_mono(tmp_path):
+    from dataclasses import replace
+
+    import numpy as np
+
+    from callscope.audio.decode import decode
+    from callscope.options import AmazonTranscribeOptions
+    from callscope.transcription.amazon import AmazonTranscribeService
+
+    stereo = decode(_clip(STEREO, tmp_path / "stereo.wav", 10.0))
+    mono = decode(_clip(MONO, tmp_path / "mono.wav", 10.0))
+    copied = replace(mono, samples=np.vstack([mono.samples, mono.samples]))  # the same signal on both channels
+    service = AmazonTranscribeService(AmazonTranscribeOptions(bucket=BUCKET))
+    assert [service.uses_call_analytics(audio) for audio in (stereo, mono, copied)] == [True, False, False]
+    request = service.request_for("s3://b/k.wav", service.uses_call_analytics(copied), service.separate_channels(copied))
+    assert isinstance(request, TranscribeJobRequest) and request.show_speaker_labels
+    assert not request.channel_identification
+    forced = AmazonTranscribeService(AmazonTranscribeOptions(bucket=BUCKET, api="standard"))
+    on_stereo = forced.request_for("s3://b/k.wav", forced.uses_call_analytics(stereo), forced.separate_channels(stereo))
+    assert isinstance(on_stereo, TranscribeJobRequest) and on_stereo.channel_identification

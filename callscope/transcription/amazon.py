@@ -100,8 +100,10 @@ class AmazonTranscribeService:
             return replace(request, output_location=f"s3://{self.options.bucket}/{output_key}"), name
         return replace(request, output_bucket=self.options.bucket, output_key=output_key), name
 
-    def request_for(self, media_uri: str, call_analytics: bool, stereo: bool) -> JobRequest:
-        """The job request the options ask for (its output location is added by the caller)."""
+    def request_for(self, media_uri: str, call_analytics: bool, separate_channels: bool) -> JobRequest:
+        """The job request the options ask for (its output location is added by the caller).
+        separate_channels: each channel is one participant (channel definitions, or channel
+        identification for a standard job); otherwise the service labels the speakers."""
         chosen = self.options
         language = {"language_code": chosen.language_code, "identify_language": chosen.language_code is None,
                     "language_options": chosen.language_options}
@@ -114,11 +116,11 @@ class AmazonTranscribeService:
             channels = tuple((definition.channel, definition.role.value) for definition in self.speakers.channels)
             return CallAnalyticsJobRequest(
                 media_uri, data_access_role_arn=chosen.data_access_role_arn,
-                output_kms_key_id=chosen.output_kms_key_id, channel_definitions=channels if stereo else (),
+                output_kms_key_id=chosen.output_kms_key_id, channel_definitions=channels if separate_channels else (),
                 generative_summary=chosen.generative_summary, **language, **names, **redaction)
         return TranscribeJobRequest(
-            media_uri, show_speaker_labels=not stereo, max_speakers=chosen.max_speakers,
-            channel_identification=stereo, **language, **names, **redaction)
+            media_uri, show_speaker_labels=not separate_channels, max_speakers=chosen.max_speakers,
+            channel_identification=separate_channels, **language, **names, **redaction)
 
     def _key(self, *parts: str) -> str:
         return "/".join(part.strip("/") for part in (self.options.prefix, *parts) if part.strip("/"))
