@@ -335,3 +335,28 @@ def test_the_job_kind_follows_the_channels_and_a_stereo_copy_of_a_mono_call_coun
     forced = AmazonTranscribeService(AmazonTranscribeOptions(bucket=BUCKET, api="standard"))
     on_stereo = forced.request_for("s3://b/k.wav", forced.uses_call_analytics(stereo), forced.separate_channels(stereo))
     assert isinstance(on_stereo, TranscribeJobRequest) and on_stereo.channel_identification
+
+
+@pytest.mark.parametrize("code, message, kind", [
+    ("AccessDeniedException", "User is not authorized to perform: transcribe:StartTranscriptionJob", "access_denied"),
+    ("BadRequestException", "The sample rate 4000 is not supported. Check the sample rate and try again.",
+     "bad_request"),
+])
+def test_a_service_error_on_start_is_one_line_for_that_call(aws, tmp_path, code, message, kind):
+    s3, stubber = aws
+    call = _clip(MONO, tmp_path / "calls" / "refused.wav", 4.0)
+    sha, media = _media(call)
+    name = job_name(sha, TranscribeJobRequest(media, language_code="en-US", show_speaker_labels=True))
+    for _ in range(2):  # the start pass, then the call's own turn, each try to start the job
+        stubber.add_client_error("get_transcription_job", "BadRequestException", NOT_FOUND, 400,
+                                 expected_params={"TranscriptionJobName": name})
+        stubber.add_client_error("start_transcription_job", code, message, 400,
+                                 expected_params=_standard_expected(name, media))
+
+    outcome = _analyze(str(call.parent), "--out", str(tmp_path / "out"))
+
+    assert outcome.exit_code == 1 and "Traceback" not in outcome.output
+    (failure,) = [json.loads(line) for line in (tmp_path / "out" / "failures.jsonl").read_text().splitlines()]
+    assert failure["kind"] == kind and failure["file"] == str(call)
+    assert failure["error"].startswith(f"Amazon Transcribe StartTranscriptionJob {name}: {code}: {message}")
+    assert "\n" not in failure["error"]
