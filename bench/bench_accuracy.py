@@ -24,10 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import wave
 from pathlib import Path
-
-import numpy as np
 
 from callscope.accuracy.evaluate import evaluate
 from callscope.accuracy.lab import Lab
@@ -36,6 +33,7 @@ from callscope.accuracy.references import find_labelled
 from callscope.accuracy.self_heal import judge, learn_vocabulary
 from callscope.accuracy.whisper_system import WhisperAsr, whisper_asr
 from callscope.audio.decode import decode
+from callscope.audio.wav import write_wav
 from callscope.transcription.vocabulary import vocabulary_of
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -64,7 +62,7 @@ def build(root: Path) -> dict[str, Path]:
     mono = decode(DATA / "faster_whisper_tests" / "hotwords.mp3").samples.mean(axis=0)
     for name, start, end, text in [("hotwords_1", 0.0, 2.2, "Then you go into your ComfyUI folder"),
                                    ("hotwords_2", 2.2, 4.0, "again in the ComfyUI.")]:
-        _write_wav(folders["hotwords"] / f"{name}.wav", mono[int(start * 16000):int(end * 16000)])
+        write_wav(folders["hotwords"] / f"{name}.wav", mono[int(start * 16000):int(end * 16000)], 16000)
         (folders["hotwords"] / f"{name}.txt").write_text(text + "\n")
     if shutil.which("espeak-ng"):
         for number, sentence in enumerate(INSURANCE, start=1):
@@ -75,14 +73,6 @@ def build(root: Path) -> dict[str, Path]:
         print("espeak-ng not found (apt-get install espeak-ng): the insurance set is skipped", file=sys.stderr)
         del folders["insurance"]
     return folders
-
-
-def _write_wav(path: Path, samples: np.ndarray) -> None:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def system(model: str) -> WhisperAsr:

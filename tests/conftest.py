@@ -65,14 +65,26 @@ def offline_hub_cache(tmp_path, monkeypatch):
     return tmp_path
 
 
-def fake_aws_environment(patch: pytest.MonkeyPatch) -> None:
-    """Fake credentials in us-east-1; no profile, instance metadata or endpoint override of the machine's."""
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                        "AWS_EC2_METADATA_DISABLED": "true"}.items():
+def fake_aws_variables(region: str = "us-east-1") -> dict[str, str]:
+    """The fake credentials and region that fake_aws_environment sets, as a dict (for a child process's env)."""
+    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": region, "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def fake_aws_environment(patch: pytest.MonkeyPatch, region: str = "us-east-1", no_config_files: bool = False) -> None:
+    """Fake credentials in region; no profile, instance metadata or endpoint override of the machine's.
+
+    AWS_SECURITY_TOKEN goes too: botocore reads it before AWS_SESSION_TOKEN. With no_config_files, the machine's
+    ~/.aws/config and ~/.aws/credentials are not read either.
+    """
+    for name, value in fake_aws_variables(region).items():
         patch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_TRANSCRIBE"):
+    for name in ("AWS_PROFILE", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
+                 "AWS_ENDPOINT_URL_TRANSCRIBE"):
         patch.delenv(name, raising=False)
+    if no_config_files:
+        patch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        patch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -17,6 +15,7 @@ from callscope.accuracy.references import find_labelled, read_reference
 from callscope.accuracy.scoring import score_recording
 from callscope.audio.decode import decode
 from callscope.cli import main
+from callscope.audio.wav import write_wav
 from callscope.evaluation.words import ReferenceSegment
 from callscope.options import TranscriptionOptions
 from callscope.transcription.base import RecognisedWord
@@ -34,14 +33,6 @@ HOTWORD_HALVES = [("hotwords_1", 0.0, 2.2, "Then you go into your ComfyUI folder
                   ("hotwords_2", 2.2, 4.0, "again in the ComfyUI.")]
 
 
-def _write_wav(path: Path, samples: np.ndarray) -> None:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-
-
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("labelled")
@@ -51,7 +42,7 @@ def labelled(tmp_path_factory) -> Path:
     shutil.copy(PYANNOTE_SAMPLE.with_suffix(".stm"), folder / "sample.stm")
     mono = decode(HOTWORDS).samples.mean(axis=0)
     for name, start, end, text in HOTWORD_HALVES:
-        _write_wav(folder / f"{name}.wav", mono[int(start * 16000):int(end * 16000)])
+        write_wav(folder / f"{name}.wav", mono[int(start * 16000):int(end * 16000)], 16000)
         (folder / f"{name}.txt").write_text(text + "\n")
     shutil.copy(JFK, folder / "no_reference.flac")  # listed as unlabelled, not scored
     return folder

@@ -25,6 +25,7 @@ from pipelines.post_call_analytics.promote import (  # noqa: E402
     latest_approved,
     main,
 )
+from tests.conftest import fake_aws_environment  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -33,20 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def aws_env(monkeypatch, tmp_path):
+def aws_env(monkeypatch):
     """Fake credentials and a region; no profile, config file or instance metadata to fall back on."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER"):
+    fake_aws_environment(monkeypatch, REGION, no_config_files=True)
+    for name in ("AWS_REGION", "AWS_ENDPOINT_URL_SAGEMAKER"):
         monkeypatch.delenv(name, raising=False)
 
 

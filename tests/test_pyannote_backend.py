@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import wave
-
-import numpy as np
 
 import pytest
 from click.testing import CliRunner
 
 from callscope.audio.decode import decode
+from callscope.audio.wav import write_wav
 from callscope.cli import main
 from callscope.errors import ModelError
 from callscope.options import PyannoteOptions
@@ -48,13 +46,7 @@ def sample():
 
 @pytest.fixture(scope="module")
 def sample_wav(sample, tmp_path_factory):
-    path = tmp_path_factory.mktemp("clip") / "clip.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes((np.clip(sample, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
+    return write_wav(tmp_path_factory.mktemp("clip") / "clip.wav", sample, 16000)
 
 
 class RecordingPipeline:

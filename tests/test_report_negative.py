@@ -19,6 +19,7 @@ from callscope.output.pca import to_pca
 from callscope.reports import CSV_COLUMNS, NegativeCallsCriteria, find_negative_calls, report_csv
 from callscope.reports.publish import MAX_PRESIGN, PublishError, parse_expires, publish
 from callscope.store import SearchQuery, SqliteStore, StoreError
+from tests.conftest import fake_aws_environment
 from tests.test_store import _call, _write
 
 REGION = "eu-west-1"
@@ -281,18 +282,12 @@ def moto_endpoint():
 
 
 @pytest.fixture
-def aws(moto_endpoint, monkeypatch, tmp_path):
+def aws(moto_endpoint, monkeypatch):
     """Dummy credentials and every AWS client pointed at the moto server; nothing reaches AWS."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL_S3",
-                 "AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_SQS"):
+    fake_aws_environment(monkeypatch, REGION, no_config_files=True)
+    for name in ("AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL_SQS"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     return moto_endpoint
 
 

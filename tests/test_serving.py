@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import JFK, PYANNOTE_SAMPLE
+from tests.conftest import JFK, PYANNOTE_SAMPLE, fake_aws_variables
 
 JFK_PHRASE = "ask not what your country can do for you"
 BUCKET = "calls"
@@ -97,8 +97,7 @@ def s3(tmp_path_factory):
     port = _free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
-    env = {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true"}
+    env = {"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}", **fake_aws_variables(REGION)}  # for the servers' env
     client = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL_S3"], region_name=REGION,
                           aws_access_key_id="testing", aws_secret_access_key="testing")
     client.create_bucket(Bucket=BUCKET)

@@ -20,7 +20,7 @@ from callscope.store import NotAPcaDocument, SearchQuery, SqliteStore, StoreErro
 from callscope.store import dynamodb_items
 from callscope.store.dynamodb import DynamoDbStore, open_dynamodb_store
 from callscope.store.opening import open_store
-from tests.conftest import PCA_REFERENCE_JSON
+from tests.conftest import PCA_REFERENCE_JSON, fake_aws_environment
 from tests.test_store import _call, _results, _write, calls, check_search_command, sample_calls  # noqa: F401 (calls: a fixture)
 
 boto3 = pytest.importorskip("boto3")
@@ -35,11 +35,7 @@ def endpoint():
     with pytest.MonkeyPatch.context() as patch:
         for name in [name for name in os.environ if name.startswith("AWS_")]:
             patch.delenv(name)
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
-                            "AWS_CONFIG_FILE": "/nonexistent/aws-config",
-                            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials"}.items():
-            patch.setenv(name, value)
+        fake_aws_environment(patch, REGION, no_config_files=True)
         server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()

@@ -64,7 +64,7 @@ def make_client(url: TableUrl) -> Any:
     session = boto3.session.Session()
     region = url.region or session.region_name
     if not region:
-        raise StoreError(f"{url.location}: no AWS region: add ?region=REGION to the URL or set AWS_REGION")
+        raise StoreError(f"{url.location}: no AWS region: add ?region=REGION to the URL or set AWS_DEFAULT_REGION")
     # Standard retries back off on throttling and 5xx; a search or a load is not worth an endless wait.
     config = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=30)
     return session.client("dynamodb", region_name=region, endpoint_url=url.endpoint_url, config=config)

@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model-package-group-name", required=True, metavar="BASE",
                         help="base name of the two model package groups")
     parser.add_argument("--stage", required=True, choices=STAGES)
-    parser.add_argument("--region", help="AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
+    parser.add_argument("--region", help="AWS region (default: AWS_DEFAULT_REGION / the profile's)")
     parser.add_argument("--out", type=Path, help="output file (default: deploy/<stage>-params.json)")
     parser.add_argument("--format", choices=("json", "cloudformation"), default="json",
                         help="json: one document with a section per model (default); "
@@ -358,7 +358,7 @@ def _resolve_region(region: str | None) -> str:
 
     found = boto3.session.Session().region_name
     if not found:
-        raise PromotionError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
+        raise PromotionError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
     return found
 
 

@@ -28,7 +28,7 @@ class BackendSettings:
 
     model: str | None = None  # bedrock: model id; openai: model name; llamacpp: .gguf path (or "smollm2")
     url: str | None = None  # openai: base URL, e.g. http://localhost:11434/v1
-    region: str | None = None  # bedrock: AWS region (else AWS_REGION / the profile's)
+    region: str | None = None  # bedrock: AWS region (else AWS_DEFAULT_REGION / the profile's)
     api_key_env: str | None = None  # openai: environment variable holding the key (OPENAI_API_KEY)
     context_tokens: int | None = None  # transcript tokens that fit; longer calls are summarised in stages
     max_tokens: int | None = None  # answer tokens

@@ -137,7 +137,7 @@ def _botocore_message(error: Exception) -> str:
     if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
         return "no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or use a role"
     if isinstance(error, NoRegionError):
-        return "no AWS region: pass --llm-region or set AWS_REGION"
+        return "no AWS region: pass --llm-region or set AWS_DEFAULT_REGION"
     if isinstance(error, EndpointConnectionError):
         return f"cannot reach Bedrock ({first_line(error)}): check the region and the network"
     return first_line(error)
