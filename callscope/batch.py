@@ -32,6 +32,7 @@ from callscope.options import AnalyzeOptions
 from callscope.output.writers import RedactedAudioRequest, output_paths, write_atomic, write_outputs
 from callscope.pipeline import analyze_call, analyze_call_with_service, analyze_transcript
 from callscope.stages import load_audio
+from callscope.transcription.amazon import stops_starting
 
 if TYPE_CHECKING:
     from callscope.transcription.amazon import AmazonTranscribeService
@@ -206,10 +207,8 @@ def start_service_jobs(jobs: list[CallJob], service: AmazonTranscribeService, op
                 continue
             service.start(job.source, load_audio(job.source, options, sha256))
         except AwsServiceError as error:
-            if error.kind in ("limit_exceeded", "throttled"):
-                return [f"Amazon Transcribe: {error.problem}; the remaining jobs start one by one"]
-            if error.kind in ("access_denied", "aws_unavailable"):
-                return []  # every call would fail alike: each reports it in its turn
+            if stops_starting(error):
+                return [f"Amazon Transcribe: {error.problem}; the remaining jobs start as their calls come up"]
         except (InputError, TranscribeRequestError, OSError):
             continue  # reported when the call's turn comes
     return []

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import fake_aws_environment
+
 botocore_session = pytest.importorskip("botocore.session", reason="needs botocore (aws extra)")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +38,7 @@ SERVICE_MODELS = {
     "events": ["events"],
     "codebuild": ["codebuild"],
     "kms": ["kms"],
+    "transcribe": ["transcribe"],
 }
 SIGNING_NAMES = {"cloudwatch": "monitoring"}
 PERMISSION_ONLY = {
@@ -56,7 +59,12 @@ RESOURCE_STAR_ALLOWED = {
     "comprehend:DetectPiiEntities",
     "comprehend:BatchDetectSentiment",
     "comprehend:BatchDetectEntities",
+    # Starting a job names no resource; the statements hold them to our output location instead.
+    "transcribe:StartTranscriptionJob",
+    "transcribe:StartCallAnalyticsJob",
 }
+# iam:PassRole hands one role to one service only: the service -> the role's placeholder.
+PASSED_ROLES = {"sagemaker.amazonaws.com": "${PipelineRoleName}", "transcribe.amazonaws.com": "${TranscribeRoleName}"}
 
 
 def json_blocks() -> list[tuple[str, str]]:
@@ -188,11 +196,12 @@ def test_arns_are_parameterised():
                     assert account == "ACCOUNT", resource
 
 
-def test_pass_role_is_limited_to_sagemaker():
+def test_pass_role_is_limited_to_one_service_and_its_role():
     for statement in statements():
         if "iam:PassRole" in as_list(statement["Action"]):
-            assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
-            assert statement["Resource"] == "arn:aws:iam::${AWS::AccountId}:role/${PipelineRoleName}"
+            (service,) = statement["Condition"]["StringEquals"].values()
+            assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": service}}
+            assert statement["Resource"] == f"arn:aws:iam::${{AWS::AccountId}}:role/{PASSED_ROLES[service]}"
 
 
 def test_each_role_has_what_it_needs():
@@ -207,7 +216,8 @@ def test_each_role_has_what_it_needs():
             "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackageGroup", "iam:PassRole",
             "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "s3:GetObject", "s3:PutObject", "s3:ListBucket",
             "logs:CreateLogStream", "logs:PutLogEvents", "comprehend:DetectSentiment",
-            "bedrock:InvokeModel"} <= pipeline
+            "bedrock:InvokeModel", "transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",
+            "transcribe:StartCallAnalyticsJob", "transcribe:GetCallAnalyticsJob"} <= pipeline
     assert actions_of("Scheduler role") == {"sagemaker:StartPipelineExecution"}
     trusted = {statement["Principal"]["Service"] for statement in statements() if "Principal" in statement}
     assert trusted == {"codebuild.amazonaws.com", "sagemaker.amazonaws.com", "scheduler.amazonaws.com"}
@@ -219,12 +229,7 @@ def test_promotion_role_allows_exactly_what_promote_models_calls(monkeypatch, tm
     moto = pytest.importorskip("moto")
     from pipelines.post_call_analytics.promote import main
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
-                        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-                        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    fake_aws_environment(monkeypatch, no_config_files=True)
     called: set[str] = set()
     real_client = boto3.client
 

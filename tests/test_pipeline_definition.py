@@ -114,6 +114,32 @@ def test_every_step_runs_an_entry_point_that_accepts_its_arguments(definition):
         assert parser_calls, step["Name"]
 
 
+def test_the_asr_choice_reaches_every_analysis_step_and_defaults_to_whisper(definition):
+    parameters = {p["Name"]: p for p in definition["Parameters"]}
+    assert {name: parameters[name]["DefaultValue"] for name in (
+        "Asr", "TranscribeBucket", "TranscribeApi", "TranscribeLanguageCode", "TranscribeRoleArn",
+        "TranscribeVocabulary", "TranscribeLanguageModel")} == {
+        "Asr": "whisper", "TranscribeBucket": KWARGS["default_bucket"], "TranscribeApi": "auto",
+        "TranscribeLanguageCode": "en-US", "TranscribeRoleArn": "", "TranscribeVocabulary": "",
+        "TranscribeLanguageModel": ""}
+    assert parameters["Asr"]["EnumValues"] == ["whisper", "transcribe"]
+    assert parameters["TranscribeApi"]["EnumValues"] == ["auto", "analytics", "standard"]
+    flags = {"--asr": "Asr", "--s3-bucket": "TranscribeBucket", "--transcribe-api": "TranscribeApi",
+             "--language-code": "TranscribeLanguageCode", "--transcribe-role-arn": "TranscribeRoleArn",
+             "--transcribe-vocabulary": "TranscribeVocabulary", "--language-model": "TranscribeLanguageModel"}
+    steps = _steps(definition)
+    for stage in ("Diarize", "Transcribe", "Enrich"):
+        for chain in ("", "Labelled"):
+            arguments = steps[f"{stage}{chain}"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+            given = dict(zip(arguments[::2], arguments[1::2]))
+            expected = {flag: {"Get": f"Parameters.{name}"} for flag, name in flags.items()}
+            if chain == "Labelled":  # the gate scores the images' own models, whatever Asr says
+                expected["--asr"] = "whisper"
+            assert {flag: given[flag] for flag in flags} == expected, stage + chain
+            # Media and results of the jobs under the pipeline's own prefix, outside any execution's.
+            assert given["--s3-prefix"] == f"{KWARGS['base_job_prefix']}/transcribe"
+
+
 def test_the_gate_registers_both_models_pending_approval_with_the_evaluation(definition):
     gate = _steps(definition)["CheckWERAndDER"]["Arguments"]
     left = [condition["LeftValue"]["Std:JsonGet"] for condition in gate["Conditions"]]

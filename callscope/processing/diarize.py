@@ -1,4 +1,7 @@
-"""Step 2, diarize (diarization image): who spoke when on each mono call, added to its bundle."""
+"""Step 2, diarize (diarization image): who spoke when on each mono call, added to its bundle.
+
+With --asr transcribe the step passes the bundles on as they are: Amazon Transcribe labels the
+speakers itself, so no diarizer is loaded."""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from callscope.stages import diarize_call, load_audio
 
 def diarize(args: argparse.Namespace) -> StepReport:
     options = options_from(args)
+    if options.asr == "transcribe":
+        return bundles_in_bundles_out("diarize", lambda bundle, audio_path: bundle)
     diarizer = load_diarizer(options)
 
     def handle(bundle, audio_path):

@@ -1,7 +1,10 @@
 """Step 4, enrich and write: turns, English translations of turns in other languages (with the
 transcription model, in this same image), analytics, roles, enrichment (PII redaction, sentiment,
 entities, issues, categories) and insights for each call, written as PCA JSON and the other output
-files (RTTM, SRT, VTT, TXT, and the redacted audio with RedactPII) under the call's own path."""
+files (RTTM, SRT, VTT, TXT, and the redacted audio with RedactPII) under the call's own path.
+
+A call the transcribe step sent to Amazon Transcribe (--asr transcribe) is built from its job's result
+instead, keeping what the job computed, as `callscope analyze --asr transcribe` does."""
 
 from __future__ import annotations
 
@@ -9,10 +12,13 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from callscope.audio.decode import file_sha256
+from callscope.audio.decode import DecodedAudio, file_sha256
 from callscope.batch import redacted_audio_request
 from callscope.engines import load_enrichers, load_insights, load_transcriber, load_translator
-from callscope.options import InsightOptions
+from callscope.enrichment import Enricher
+from callscope.inputs.source_analytics import enrich_keeping_source
+from callscope.model import Conversation, TranscriptionJob
+from callscope.options import AnalyzeOptions, InsightOptions
 from callscope.output.writers import output_paths, write_outputs
 from callscope.pipeline import add_meaning, assemble_conversation
 from callscope.processing.bundle import CallBundle
@@ -44,10 +50,14 @@ def enrich(args: argparse.Namespace) -> StepReport:
 
     def handle(bundle, audio_path):
         audio = load_audio(audio_path, options, sha256=file_sha256(audio_path))
-        speech = RecognisedSpeech.from_dict(bundle.results["speech"])
-        conversation = assemble_conversation(audio_path, audio, speech, options, translator_for(speech))
-        conversation.source = replace(conversation.source, path=bundle.uri or bundle.source)
-        add_meaning(conversation, enrichers, insights)
+        if "transcribe" in bundle.results:  # --asr transcribe: the words of an Amazon Transcribe job
+            conversation = _from_service(bundle, audio_path, audio, options, enrichers)
+            add_meaning(conversation, None, insights)  # enriched already, keeping what the job computed
+        else:
+            speech = RecognisedSpeech.from_dict(bundle.results["speech"])
+            conversation = assemble_conversation(audio_path, audio, speech, options, translator_for(speech))
+            conversation.source = replace(conversation.source, path=bundle.uri or bundle.source)
+            add_meaning(conversation, enrichers, insights)
         write_outputs(conversation, _stem(results, bundle.source), redacted_audio_request(audio_path, options))
         return None
 
@@ -59,6 +69,23 @@ def enrich(args: argparse.Namespace) -> StepReport:
     report = run_over_bundles("enrich", input_dir("bundles"), results, handle, finished)
     finish(report, results)
     return report
+
+
+def _from_service(bundle: CallBundle, audio_path: Path, audio: DecodedAudio, options: AnalyzeOptions,
+                  enrichers: list[Enricher]) -> Conversation:
+    """The conversation of the transcribe step's job result, enriched keeping what the job computed
+    (Call Analytics' sentiment, issues, categories), as `callscope analyze --asr transcribe` does."""
+    from callscope.transcription.amazon import ServiceTranscript
+    from callscope.transcription.amazon_call import conversation_from_service
+
+    result = bundle.results["transcribe"]
+    transcript = ServiceTranscript(result["document"], TranscriptionJob(**result["job"]))
+    converted = conversation_from_service(audio_path, audio, transcript, options)
+    conversation = converted.conversation
+    conversation.source = replace(conversation.source, path=bundle.uri or bundle.source)
+    if enrichers:
+        enrich_keeping_source(conversation, enrichers, converted.provided, converted.origin)
+    return conversation
 
 
 def _stem(results: Path, source: str) -> Path:

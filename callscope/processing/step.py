@@ -8,14 +8,28 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from callscope.aws.errors import AwsServiceError, TranscribeRequestError
 from callscope.errors import CallscopeError, InputError, ModelError
-from callscope.options import BUNDLED_MODEL, AnalyzeOptions, PyannoteOptions, options_from_flags
+from callscope.options import (
+    ASR_ENGINES,
+    BUNDLED_MODEL,
+    TRANSCRIBE_APIS,
+    AmazonTranscribeOptions,
+    AnalyzeOptions,
+    PyannoteOptions,
+    options_from_flags,
+)
 from callscope.processing.bundle import CallBundle, bundles_in
 from callscope.processing.contract import host_name, input_dir, output_dir
+
+# Set by a local run of the pipeline (pipelines/post_call_analytics/local_run.py): its S3 URIs are
+# folders on that machine, so a call's URI must not be handed to an AWS service as its media.
+LOCAL_S3_VARIABLE = "CALLSCOPE_LOCAL_S3_ROOT"
 
 # Handles one call: given its bundle and its audio as a file, returns the bundle to pass on (None
 # for the last step, which writes the results itself).
@@ -43,14 +57,46 @@ def analysis_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPars
     parser.add_argument("--speakers", default="2")
     parser.add_argument("--min-speakers", type=int, default=1)
     parser.add_argument("--max-speakers", type=int, default=6)
+    # Amazon Transcribe instead of the local models (the names of `callscope analyze --asr transcribe`);
+    # an empty string is "none", as pipeline parameters cannot be left out.
+    parser.add_argument("--asr", choices=ASR_ENGINES, default="whisper")
+    parser.add_argument("--s3-bucket", default="", help="--asr transcribe: the bucket for media and results")
+    parser.add_argument("--s3-prefix", default=AmazonTranscribeOptions.prefix)
+    parser.add_argument("--transcribe-api", choices=TRANSCRIBE_APIS, default="auto")
+    parser.add_argument("--language-code", default="en-US", help="a locale such as en-US, or auto to identify it")
+    parser.add_argument("--transcribe-role-arn", default="", help="the role Call Analytics writes results with")
+    parser.add_argument("--transcribe-vocabulary", default="", help="a custom vocabulary's name")
+    parser.add_argument("--language-model", default="", help="a custom language model's name")
     return parser
 
 
 def options_from(args: argparse.Namespace) -> AnalyzeOptions:
-    return options_from_flags(
+    """The step's options; ValueError (one line) for flags that cannot go together."""
+    options = options_from_flags(
         model=args.model, compute_type=args.compute_type, device=args.device, beam_size=args.beam_size,
         language=args.language, diarizer=args.diarizer, pyannote_pipeline=args.pyannote_pipeline,
         speakers=args.speakers, min_speakers=args.min_speakers, max_speakers=args.max_speakers,
+    )
+    if args.asr != "transcribe":
+        return options  # the whisper path builds exactly the options it always did
+    return replace(options, asr="transcribe", amazon_transcribe=_transcribe_options(args, options))
+
+
+def _transcribe_options(args: argparse.Namespace, options: AnalyzeOptions) -> AmazonTranscribeOptions:
+    if not args.s3_bucket:
+        raise ValueError("--asr transcribe needs --s3-bucket (where the media and results go)")
+    code = None if args.language_code == "auto" else args.language_code
+    if code is not None and "-" not in code:
+        raise ValueError(f"--language-code {code!r}: Amazon Transcribe needs a locale such as en-US, or auto")
+    if code is None and (args.transcribe_vocabulary or args.language_model):
+        raise ValueError("a custom vocabulary or language model needs one language: give --language-code, not auto")
+    counted = options.speaker_count
+    return AmazonTranscribeOptions(
+        bucket=args.s3_bucket, prefix=args.s3_prefix, api=args.transcribe_api, language_code=code,
+        vocabulary_name=args.transcribe_vocabulary or None, language_model_name=args.language_model or None,
+        data_access_role_arn=args.transcribe_role_arn or None,
+        # As `callscope analyze`: speaker labels for the count asked for, within the service's 2 to 30.
+        max_speakers=min(max(counted.exact or counted.maximum, 2), 30),
     )
 
 
@@ -70,17 +116,14 @@ def run_over_bundles(
             continue
         bundle = CallBundle.read(path)
         try:
-            with tempfile.TemporaryDirectory() as folder:
-                # The call keeps its file name: metadata (GUID, agent, time) is read from it.
-                audio = Path(folder) / Path(bundle.source).name
-                audio.write_bytes(bundle.audio)
+            with call_audio(bundle) as audio:
                 passed_on = handle(bundle, audio)
                 if passed_on is not None:
                     passed_on.write(target)
             report.done += 1
-        except InputError as error:
+        except (InputError, AwsServiceError) as error:  # this call's file, or its job: the others go on
             report.failures.append({"file": bundle.source, "step": step, "error": error.problem, "kind": error.kind})
-        except ModelError:
+        except (ModelError, TranscribeRequestError):  # the step's settings: every call would fail alike
             raise
         except Exception as error:  # a bug or an unforeseen input: report it, keep the batch going
             report.failures.append({"file": bundle.source, "step": step, "kind": "internal_error",
@@ -89,6 +132,16 @@ def run_over_bundles(
     for earlier in source.glob("failures-*.jsonl"):
         shutil.copy(earlier, target / earlier.name)
     return report
+
+
+@contextmanager
+def call_audio(bundle: CallBundle) -> Iterator[Path]:
+    """The call's audio as a temporary file. It keeps the call's file name: metadata (GUID, agent,
+    time) is read from it."""
+    with tempfile.TemporaryDirectory() as folder:
+        audio = Path(folder) / Path(bundle.source).name
+        audio.write_bytes(bundle.audio)
+        yield audio
 
 
 def bundles_in_bundles_out(step: str, handle: CallHandler) -> StepReport:

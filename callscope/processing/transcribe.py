@@ -2,19 +2,49 @@
 given its speaker from the diarize step's timeline and its language, added to its bundle.
 
 Turns spoken in another language are translated in the enrich step, once turns exist.
+
+With --asr transcribe an Amazon Transcribe job writes the words instead (no local model is loaded):
+its result document and job description go into the bundle as `transcribe`, for the enrich step.
+A call already in S3 (the bundle's URI) is transcribed from there, without another upload; in a
+local run of the pipeline, where S3 URIs are local folders, it is uploaded to the --s3-bucket.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from callscope.audio.decode import DecodedAudio
+from callscope.aws.errors import AwsServiceError
 from callscope.engines import load_transcriber
-from callscope.processing.step import StepReport, analysis_arguments, bundles_in_bundles_out, main_guard, options_from
+from callscope.errors import InputError
+from callscope.options import AnalyzeOptions
+from callscope.processing.bundle import CallBundle, bundles_in
+from callscope.processing.contract import input_dir, output_dir
+from callscope.processing.step import (
+    LOCAL_S3_VARIABLE,
+    StepReport,
+    analysis_arguments,
+    bundles_in_bundles_out,
+    call_audio,
+    main_guard,
+    options_from,
+)
 from callscope.stages import SpeakerTimeline, attribute_speakers, load_audio, transcribe_call
+from callscope.transcription.amazon import stops_starting
+
+if TYPE_CHECKING:
+    from callscope.transcription.amazon import AmazonTranscribeService
 
 
 def transcribe(args: argparse.Namespace) -> StepReport:
     options = options_from(args)
+    if options.asr == "transcribe":
+        return transcribe_with_service(options)
     transcriber = load_transcriber(options)
 
     def handle(bundle, audio_path):
@@ -24,6 +54,49 @@ def transcribe(args: argparse.Namespace) -> StepReport:
         return bundle
 
     return bundles_in_bundles_out("transcribe", handle)
+
+
+def transcribe_with_service(options: AnalyzeOptions) -> StepReport:
+    """One Amazon Transcribe job per call, every job started first. A job that fails is one line in
+    the step's failures, and the next call goes on."""
+    from callscope.transcription.amazon import AmazonTranscribeService  # looked up now: tests give it clients
+
+    media_uris: dict[str, str] = {}  # sha256 -> the call's own S3 URI: Transcribe reads it there
+    service = AmazonTranscribeService(options.amazon_transcribe, options.speakers, media_uris=media_uris)
+
+    def decoded(bundle: CallBundle, audio_path: Path) -> DecodedAudio:
+        audio = load_audio(audio_path, options)
+        if bundle.uri.startswith("s3://") and not os.environ.get(LOCAL_S3_VARIABLE):
+            media_uris[audio.source.sha256] = bundle.uri
+        return audio
+
+    def handle(bundle: CallBundle, audio_path: Path) -> CallBundle:
+        transcript = service.transcribe(audio_path, decoded(bundle, audio_path))
+        bundle.results["transcribe"] = {"document": transcript.document, "job": asdict(transcript.job)}
+        return bundle
+
+    _start_every_job(service, decoded)
+    return bundles_in_bundles_out("transcribe", handle)
+
+
+def _start_every_job(service: AmazonTranscribeService,
+                     decoded: Callable[[CallBundle, Path], DecodedAudio]) -> None:
+    """Start the job of every call not done yet before waiting for any, so the jobs run side by side
+    in the service. A call that cannot be started is left to its turn, which reports it."""
+    target = output_dir("bundles")
+    for path in bundles_in(input_dir("bundles")):
+        if (target / path.name).exists():
+            continue  # finished by an earlier try of this step
+        bundle = CallBundle.read(path)
+        try:
+            with call_audio(bundle) as audio_path:
+                service.start(audio_path, decoded(bundle, audio_path))
+        except AwsServiceError as error:
+            if stops_starting(error):
+                print(f"Amazon Transcribe: {error.problem}; the remaining jobs start as their calls come up")
+                return
+        except InputError:
+            continue
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from callscope.audio.decode import DecodedAudio
 from callscope.aws.clients import s3_client, transcribe_client
-from callscope.aws.errors import aws_errors, service_error
+from callscope.aws.errors import AwsServiceError, aws_errors, service_error
 from callscope.aws.job_info import transcription_job
 from callscope.aws.s3_objects import read_result, upload_media
 from callscope.aws.transcribe_requests import CallAnalyticsJobRequest, JobRequest, TranscribeJobRequest, job_name
@@ -29,6 +29,15 @@ from callscope.aws.transcribe_runs import PollPolicy, run_job, start_job
 from callscope.model import TranscriptionJob
 from callscope.options import AmazonTranscribeOptions, SpeakerOptions
 from callscope.speakers.channels import is_fake_stereo
+
+
+# Errors on which starting the remaining jobs ahead is pointless: each call then starts its own job
+# in its turn (and reports the error, one line, if it persists).
+_STOP_STARTING = ("limit_exceeded", "throttled", "access_denied", "aws_unavailable")
+
+
+def stops_starting(error: AwsServiceError) -> bool:
+    return error.kind in _STOP_STARTING
 
 
 @dataclass(frozen=True)

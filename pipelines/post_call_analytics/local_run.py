@@ -3,7 +3,9 @@
 Reads the definition JSON SageMaker would get, resolves its parameters, execution variables, step
 properties, `Std:Join` and `Std:JsonGet`, and runs each processing step's entry point (processing/*.py)
 as a local process under the processing contract (CALLSCOPE_PROCESSING_ROOT). S3 URIs map to folders
-under `s3_root` (s3://bucket/key -> s3_root/bucket/key); a parameter may also be a local path.
+under `s3_root` (s3://bucket/key -> s3_root/bucket/key); a parameter may also be a local path. With
+Asr=transcribe the steps call the real Amazon Transcribe (the machine's AWS credentials), uploading
+each call to TranscribeBucket, since the run's S3 URIs exist only here.
 Condition steps are evaluated; register steps call `create_model_package` when given a SageMaker client
 (moto in tests) and are otherwise recorded; a fail step raises LocalPipelineFailure.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from callscope.processing.step import LOCAL_S3_VARIABLE
 from pipelines.post_call_analytics.layout import ENTRYPOINT_DIR
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -144,7 +147,8 @@ class LocalPipelineRunner:
             _under(root, output["LocalPath"]).mkdir(parents=True, exist_ok=True)
         app = arguments["AppSpecification"]
         command = [self._local_entrypoint(part) for part in app["ContainerEntrypoint"]] + [_text(a) for a in app.get("ContainerArguments", [])]
-        environment = {**os.environ, **arguments.get("Environment", {}), "CALLSCOPE_PROCESSING_ROOT": str(root)}
+        environment = {**os.environ, **arguments.get("Environment", {}), "CALLSCOPE_PROCESSING_ROOT": str(root),
+                       LOCAL_S3_VARIABLE: str(self.s3_root)}
         self.echo(f"{step['Name']}: {' '.join(command[1:])}")
         finished = subprocess.run(command, env=environment, capture_output=True, text=True)
         log = finished.stdout + finished.stderr

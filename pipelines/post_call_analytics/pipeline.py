@@ -10,6 +10,9 @@ S3, sharded across instances by S3 key, so 10,000 calls scale by instance count.
 diarization image, everything else in the transcription image (GPU by instance type). Both images
 carry callscope and the entry points of processing/ at ENTRYPOINT_DIR, so the code of a run is the
 code of its images. Needs the `pipelines` extra (SageMaker Python SDK v3).
+
+With Asr=transcribe, Amazon Transcribe jobs write the words instead of faster-whisper (Diarize then
+passes the calls on, Transcribe waits for the jobs; docs/AWS.md, "Amazon Transcribe in the pipeline").
 """
 
 from __future__ import annotations
@@ -65,6 +68,13 @@ class PipelineParameters:
     redact_pii: ParameterString
     insights_backend: ParameterString
     llm_model: ParameterString
+    asr: ParameterString
+    transcribe_bucket: ParameterString
+    transcribe_api: ParameterString
+    transcribe_language_code: ParameterString
+    transcribe_role_arn: ParameterString
+    transcribe_vocabulary: ParameterString
+    transcribe_language_model: ParameterString
     max_wer: ParameterFloat
     max_der: ParameterFloat
     approval_status: ParameterString
@@ -106,16 +116,31 @@ def pipeline_parameters(default_bucket: str, base_job_prefix: str, diarization_i
         insights_backend=ParameterString("InsightsBackend", default_value="embedded",
                                          enum_values=["embedded", "bedrock", "none"]),
         llm_model=ParameterString("LlmModelId", default_value="anthropic.claude-3-haiku-20240307-v1:0"),
+        # Who writes the words: faster-whisper in the images, or Amazon Transcribe jobs (then Diarize
+        # passes the calls on and Transcribe only waits for the jobs). "" below means none.
+        asr=ParameterString("Asr", default_value="whisper", enum_values=["whisper", "transcribe"]),
+        transcribe_bucket=ParameterString("TranscribeBucket", default_value=default_bucket),
+        transcribe_api=ParameterString("TranscribeApi", default_value="auto",
+                                       enum_values=["auto", "analytics", "standard"]),
+        transcribe_language_code=ParameterString("TranscribeLanguageCode", default_value="en-US"),  # or "auto"
+        transcribe_role_arn=ParameterString("TranscribeRoleArn", default_value=""),
+        transcribe_vocabulary=ParameterString("TranscribeVocabulary", default_value=""),
+        transcribe_language_model=ParameterString("TranscribeLanguageModel", default_value=""),
         max_wer=ParameterFloat("MaxWER", default_value=0.35),
         max_der=ParameterFloat("MaxDER", default_value=0.25),
         approval_status=ParameterString("ModelApprovalStatus", default_value="PendingManualApproval"),
     )
 
 
-def _model_arguments(p: PipelineParameters) -> list:
+def _model_arguments(p: PipelineParameters, base_job_prefix: str, asr) -> list:
+    """The flags of callscope.processing.step.analysis_arguments: every analysis step gets them all."""
     return ["--model", p.whisper_model, "--compute-type", p.compute_type, "--device", p.device,
             "--beam-size", p.beam_size.to_string(), "--language", p.language, "--diarizer", p.diarizer,
-            "--speakers", p.speakers]
+            "--speakers", p.speakers, "--asr", asr, "--s3-bucket", p.transcribe_bucket,
+            # Media and job results outside the executions' folders: a re-run reuses the jobs it paid for.
+            "--s3-prefix", f"{base_job_prefix}/transcribe", "--transcribe-api", p.transcribe_api,
+            "--language-code", p.transcribe_language_code, "--transcribe-role-arn", p.transcribe_role_arn,
+            "--transcribe-vocabulary", p.transcribe_vocabulary, "--language-model", p.transcribe_language_model]
 
 
 class _StepFactory:
@@ -162,23 +187,25 @@ def _output_of(step: ProcessingStep, channel: str):
     return step.properties.ProcessingOutputConfig.Outputs[channel].S3Output.S3Uri
 
 
-def _analysis_chain(make: _StepFactory, label: str, calls, results_name: str, redact) -> tuple[ProcessingStep, ProcessingStep]:
+def _analysis_chain(make: _StepFactory, label: str, calls, results_name: str, redact,
+                    asr) -> tuple[ProcessingStep, ProcessingStep]:
     """Prepare -> Diarize -> Transcribe -> Enrich for the calls under `calls`; returns Diarize and Enrich."""
     p = make.p
+    analysis = _model_arguments(p, make.prefix, asr)
     prepare = make.step(f"Prepare{label}", "prepare", p.transcription_image, p.prepare_instance_type, 1,
                         {"calls": (calls, False)}, {"bundles": make.output_uri(results_name, "prepared")},
                         ["--source-uri", calls])
     diarize = make.step(f"Diarize{label}", "diarize", p.diarization_image, p.diarization_instance_type,
                         p.diarization_instance_count, {"bundles": (_output_of(prepare, "bundles"), True)},
-                        {"bundles": make.output_uri(results_name, "diarized")}, _model_arguments(p))
+                        {"bundles": make.output_uri(results_name, "diarized")}, list(analysis))
     transcribe = make.step(f"Transcribe{label}", "transcribe", p.transcription_image,
                            p.transcription_instance_type, p.transcription_instance_count,
                            {"bundles": (_output_of(diarize, "bundles"), True)},
-                           {"bundles": make.output_uri(results_name, "transcribed")}, _model_arguments(p))
+                           {"bundles": make.output_uri(results_name, "transcribed")}, list(analysis))
     return diarize, make.step(f"Enrich{label}", "enrich", p.transcription_image, p.enrich_instance_type,
                      p.enrich_instance_count, {"bundles": (_output_of(transcribe, "bundles"), True)},
                      {"results": make.output_uri(results_name, "results")},
-                     [*_model_arguments(p), "--enrichment", p.enrichment_backend, "--redact", redact,
+                     [*analysis, "--enrichment", p.enrichment_backend, "--redact", redact,
                       "--insights", p.insights_backend, "--llm-model", p.llm_model])
 
 
@@ -220,9 +247,10 @@ def get_pipeline(
     p = pipeline_parameters(bucket, base_job_prefix, diarization_image_uri, transcription_image_uri)
     make = _StepFactory(session, role, base_job_prefix, p)
 
-    _analysis_chain(make, "", p.input_calls, "calls", p.redact_pii)
+    _analysis_chain(make, "", p.input_calls, "calls", p.redact_pii, p.asr)
     # The labelled set is never redacted: its transcripts are scored word by word against references.
-    diarized, labelled = _analysis_chain(make, "Labelled", p.labelled_set, "labelled", "no")
+    # It always runs the images' own models, whatever Asr says: their WER and DER gate their registration.
+    diarized, labelled = _analysis_chain(make, "Labelled", p.labelled_set, "labelled", "no", "whisper")
     report = PropertyFile(name="EvaluationReport", output_name="evaluation", path=EVALUATION_REPORT)
     evaluate = make.step("Evaluate", "evaluate", p.transcription_image, p.enrich_instance_type, 1,
                          {"results": (_output_of(labelled, "results"), False),
