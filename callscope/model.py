@@ -185,6 +185,7 @@ class TranscriptionJob:
     vocabulary_filter: str = ""  # "<name> [<method>]"
     language_model_name: str = ""
     redacted: bool = False  # the transcript read is the service's PII-redacted one
+    language_code: str = ""  # the locale the job transcribed in ("en-GB"), identified or given
 
 
 @dataclass(frozen=True)

@@ -360,3 +360,33 @@ def test_a_service_error_on_start_is_one_line_for_that_call(aws, tmp_path, code,
     assert failure["kind"] == kind and failure["file"] == str(call)
     assert failure["error"].startswith(f"Amazon Transcribe StartTranscriptionJob {name}: {code}: {message}")
     assert "\n" not in failure["error"]
+
+
+def test_language_identification_asks_among_the_options_and_the_output_keeps_the_locale_found(aws, tmp_path):
+    s3, stubber = aws
+    call = _clip(STEREO, tmp_path / "calls" / "which-language.wav", 36.0)
+    sha, media = _media(call)
+    name = job_name(sha, CallAnalyticsJobRequest(media, identify_language=True, language_options=("en-US", "en-GB")))
+    output = f"callscope/transcripts/{name}.json"
+    _put_json(s3, output, json.loads(CALL_ANALYTICS.read_text()) | {"LanguageCode": "en-GB"})
+    stubber.add_client_error("get_call_analytics_job", "BadRequestException", NOT_FOUND, 400,
+                             expected_params={"CallAnalyticsJobName": name})
+    stubber.add_response("start_call_analytics_job", {"CallAnalyticsJob": {
+        "CallAnalyticsJobName": name, "CallAnalyticsJobStatus": "QUEUED"}}, {
+        "CallAnalyticsJobName": name, "Media": {"MediaFileUri": media},
+        "OutputLocation": f"s3://{BUCKET}/{output}", "DataAccessRoleArn": ROLE,
+        "Settings": {"LanguageOptions": ["en-US", "en-GB"]},  # no LanguageCode: the service identifies it
+        "ChannelDefinitions": [{"ChannelId": 1, "ParticipantRole": "AGENT"},
+                               {"ChannelId": 0, "ParticipantRole": "CUSTOMER"}]})
+    stubber.add_response("get_call_analytics_job", {"CallAnalyticsJob": {
+        "CallAnalyticsJobName": name, "CallAnalyticsJobStatus": "COMPLETED", "LanguageCode": "en-GB",
+        "Media": {"MediaFileUri": media}, "MediaFormat": "wav", "MediaSampleRateHertz": 8000,
+        "Transcript": {"TranscriptFileUri": _s3_uri(output)}}}, {"CallAnalyticsJobName": name})
+
+    outcome = _analyze(str(call), "--out", str(tmp_path / "out"), "--language-code", "auto",
+                       "--language-options", "en-US,en-GB", "--transcribe-role-arn", ROLE)
+
+    assert outcome.exit_code == 0, outcome.output
+    result = json.loads((tmp_path / "out" / "which-language.json").read_text())
+    assert result["ConversationAnalytics"]["LanguageCode"] == "en-GB"
+    assert validation_errors(result) == []

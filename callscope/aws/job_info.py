@@ -35,4 +35,5 @@ def transcription_job(description: dict[str, Any], *, redacted: bool = False) ->
         vocabulary_filter=f"{filter_name} [{method}]" if filter_name and method else filter_name,
         language_model_name=named("LanguageModelName", description.get("ModelSettings") or {}, settings),
         redacted=redacted,
+        language_code=language,
     )

@@ -66,7 +66,9 @@ def _conversation_analytics(conversation: Conversation) -> dict[str, Any]:
         "ConversationTime": str(metadata.conversation_time or processed),
         "ConversationLocation": metadata.location or "Etc/UTC",
         "ProcessTime": str(processed),
-        "LanguageCode": _language_code(conversation.language),
+        # A Transcribe job's own locale ("en-GB") when it wrote the words; else from the language.
+        "LanguageCode": (job.language_code if (job := conversation.transcription_job) else "")
+                        or _language_code(conversation.language),
         "Duration": f"{conversation.source.duration:.2f}",
         "EntityRecognizerName": conversation.enrichment.get("entities", ""),
         "SpeakerLabels": [_speaker_label(speaker) for speaker in conversation.speakers],

@@ -59,11 +59,6 @@ class AmazonTranscribeService:
     media_uris: Mapping[str, str] = field(default_factory=dict)  # sha256 → s3:// URI of media already there
     sleep: Callable[[float], None] = time.sleep
 
-    @property
-    def name(self) -> str:
-        """How the output names the recogniser (Conversation.transcriber is set from the document)."""
-        return "amazon-transcribe"
-
     def check_bucket(self) -> None:
         """Stop before any call when the bucket cannot be reached (AwsServiceError, one line)."""
         errors = aws_errors()
