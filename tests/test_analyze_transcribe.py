@@ -390,3 +390,16 @@ def test_language_identification_asks_among_the_options_and_the_output_keeps_the
     result = json.loads((tmp_path / "out" / "which-language.json").read_text())
     assert result["ConversationAnalytics"]["LanguageCode"] == "en-GB"
     assert validation_errors(result) == []
+
+
+def test_an_s3_input_works_with_the_local_models_too(fake_aws, tmp_path):
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    s3.upload_file(str(_clip(MONO, tmp_path / "call.wav", 6.0)), BUCKET, "calls/call.wav")
+    outcome = CliRunner().invoke(main, ["analyze", f"s3://{BUCKET}/calls/call.wav", "--out", str(tmp_path / "out"),
+                                        "--diarizer", "none", "--sentiment", "none", "--entities", "none",
+                                        "--insights", "none", "--quiet"])
+    assert outcome.exit_code == 0, outcome.output
+    result = json.loads((tmp_path / "out" / "call.json").read_text())
+    assert result["SpeechSegments"] and validation_errors(result) == []
+    assert result["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]["TranscribeApiType"] == "standard"
