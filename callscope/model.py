@@ -177,7 +177,7 @@ class TranscriptionJob:
 
     name: str
     api_type: str  # "standard" or "analytics" (Call Analytics), as the reference names them
-    completion_time: str = ""  # ISO 8601
+    completion_time: str = ""  # str(datetime) of the service's CompletionTime, as the reference writes it
     media_format: str = ""  # as Transcribe determined it: wav, mp3, flac, ...
     media_sample_rate: int = 0
     media_uri: str = ""  # s3:// of the media the job read
