@@ -186,10 +186,9 @@ def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model
                 datetime_pattern=datetime_pattern, datetime_format=datetime_format, location=location,
             ),
         ), vocabulary_file if transcribe_flags["asr"] == "whisper" else None)
-        counted = options.speaker_count
         options = replace(options, asr=transcribe_flags["asr"], amazon_transcribe=transcribe_options(
             transcribe_flags, language=language, redact=redact, vocabulary_file=vocabulary_file,
-            max_speakers=counted.exact or counted.maximum))
+            speaker_count=options.speaker_count))
     except ValueError as error:
         raise click.BadParameter(str(error).replace("invalid literal for int() with base 10", "not a number")) from None
     inputs, options = _fetch_s3_inputs(paths, out_dir, options)

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from callscope.options import TRANSCRIBE_APIS, AmazonTranscribeOptions
+from callscope.options import TRANSCRIBE_APIS, AmazonTranscribeOptions, transcribe_options_from_flags
+from callscope.speakers.diarization import SpeakerCount
 
 _DEFAULTS = AmazonTranscribeOptions()
 
@@ -63,45 +64,19 @@ def amazon_transcribe_flags(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def transcribe_options(flags: dict[str, Any], *, language: str, redact: bool, max_speakers: int,
+def transcribe_options(flags: dict[str, Any], *, language: str, redact: bool, speaker_count: SpeakerCount,
                        vocabulary_file: Path | None) -> AmazonTranscribeOptions:
-    """The options of --asr transcribe; click.UsageError (one line) for flags that cannot go together."""
+    """The options of --asr transcribe; ValueError (one line) for flags that cannot go together."""
     if flags["asr"] != "transcribe":
         return _DEFAULTS
-    if not flags["s3_bucket"]:
-        raise click.UsageError("--asr transcribe needs --s3-bucket (where the recordings and results go)")
     if vocabulary_file is not None:
-        raise click.UsageError("--vocabulary is a word list for Whisper; with --asr transcribe name a custom "
-                               "vocabulary of your account with --transcribe-vocabulary")
-    code = _language_code(flags["language_code"], language)
-    names = (flags["transcribe_vocabulary"], flags["vocabulary_filter"], flags["language_model"])
-    if code is None and any(names):
-        raise click.UsageError("a custom vocabulary, vocabulary filter or language model needs one language: "
-                               "give --language-code CODE, not auto")
-    if flags["language_options"] and code is not None:
-        raise click.UsageError("--language-options are for --language-code auto")
-    if flags["pii_types"] and not redact:
-        raise click.UsageError("--pii-types needs --redact")
-    return AmazonTranscribeOptions(
-        bucket=flags["s3_bucket"], prefix=flags["s3_prefix"], region=flags["aws_region"], api=flags["transcribe_api"],
-        language_code=code, language_options=_codes(flags["language_options"]),
+        raise ValueError("--vocabulary is a word list for Whisper; with --asr transcribe name a custom "
+                         "vocabulary of your account with --transcribe-vocabulary")
+    return transcribe_options_from_flags(
+        bucket=flags["s3_bucket"], prefix=flags["s3_prefix"], language_code=flags["language_code"], language=language,
+        speaker_count=speaker_count, language_options=_codes(flags["language_options"]),
         vocabulary_name=flags["transcribe_vocabulary"], vocabulary_filter_name=flags["vocabulary_filter"],
+        pii_types=_codes(flags["pii_types"]), redact=redact, region=flags["aws_region"], api=flags["transcribe_api"],
         vocabulary_filter_method=flags["vocabulary_filter_method"], language_model_name=flags["language_model"],
-        redact=redact, pii_entity_types=tuple(code.upper() for code in _codes(flags["pii_types"])),
         data_access_role_arn=flags["transcribe_role_arn"], output_kms_key_id=flags["transcribe_kms_key"],
-        generative_summary=flags["transcribe_summary"], max_speakers=min(max(max_speakers, 2), 30),
-        timeout_secs=flags["transcribe_timeout"],
-    )
-
-
-def _language_code(given: str | None, language: str) -> str | None:
-    """Amazon Transcribe wants a locale (en-US), callscope's --language is ISO 639-1 (en) or auto."""
-    chosen = given or ("auto" if language == "auto" else language)
-    if chosen == "auto":
-        return None
-    if chosen == "en":
-        return "en-US"
-    if "-" not in chosen:
-        raise click.UsageError(f"Amazon Transcribe needs a locale for '{chosen}': give --language-code, e.g. "
-                               f"{chosen}-{chosen.upper()} or {chosen}-US (or auto to identify the language)")
-    return chosen
+        generative_summary=flags["transcribe_summary"], timeout_secs=flags["transcribe_timeout"])

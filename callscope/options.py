@@ -255,3 +255,37 @@ def options_from_flags(
             language=None if language == "auto" else language, vad=vad, translate=translate,
         ),
     )
+
+
+def transcribe_options_from_flags(
+    *, bucket: str | None, prefix: str = AmazonTranscribeOptions.prefix, language_code: str | None,
+    language: str = "en", speaker_count: SpeakerCount = SpeakerCount(), language_options: tuple[str, ...] = (),
+    vocabulary_name: str | None = None, vocabulary_filter_name: str | None = None, pii_types: tuple[str, ...] = (),
+    redact: bool = False, **settings: object,
+) -> AmazonTranscribeOptions:
+    """The Amazon Transcribe options of `callscope analyze --asr transcribe` and of the pipeline's steps,
+    from their flags; ValueError (one line) for flags that cannot go together. `language_code` is a
+    locale, "auto" (identify the language) or None (from callscope's `language`: "en" is en-US,
+    "auto" identifies); `settings` are AmazonTranscribeOptions fields taken as they are."""
+    if not bucket:
+        raise ValueError("--asr transcribe needs --s3-bucket (where the recordings and results go)")
+    chosen = language_code or ("auto" if language == "auto" else "en-US" if language == "en" else language)
+    if chosen != "auto" and "-" not in chosen:
+        raise ValueError(f"Amazon Transcribe needs a locale for '{chosen}': give --language-code, e.g. "
+                         f"{chosen}-{chosen.upper()} or {chosen}-US (or auto to identify the language)")
+    code = None if chosen == "auto" else chosen
+    if code is None and (vocabulary_name or vocabulary_filter_name or settings.get("language_model_name")):
+        raise ValueError("a custom vocabulary, vocabulary filter or language model needs one language: "
+                         "give --language-code CODE, not auto")
+    if language_options and code is not None:
+        raise ValueError("--language-options are for --language-code auto")
+    if pii_types and not redact:
+        raise ValueError("--pii-types needs --redact")
+    return AmazonTranscribeOptions(
+        bucket=bucket, prefix=prefix, language_code=code, language_options=language_options,
+        vocabulary_name=vocabulary_name, vocabulary_filter_name=vocabulary_filter_name, redact=redact,
+        pii_entity_types=tuple(kind.upper() for kind in pii_types) if redact else (),
+        # Speaker labels for the count asked for, within the service's 2 to 30.
+        max_speakers=min(max(speaker_count.exact or speaker_count.maximum, 2), 30),
+        **settings,  # type: ignore[arg-type]
+    )

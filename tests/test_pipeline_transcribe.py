@@ -217,7 +217,7 @@ def test_the_steps_options_with_and_without_transcribe():
 
 @pytest.mark.parametrize("flags, message", [
     (["--asr", "transcribe"], "--asr transcribe needs --s3-bucket"),
-    ([*FLAGS, "--language-code", "en"], "needs a locale such as en-US"),
+    ([*FLAGS, "--language-code", "en"], "Amazon Transcribe needs a locale for 'en'"),
     ([*FLAGS, "--language-code", "auto", "--transcribe-vocabulary", "v"], "needs one language"),
 ])
 def test_settings_that_cannot_go_together_stop_the_step_with_one_line(tmp_path, monkeypatch, capsys, flags, message):

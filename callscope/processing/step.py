@@ -23,6 +23,7 @@ from callscope.options import (
     AnalyzeOptions,
     PyannoteOptions,
     options_from_flags,
+    transcribe_options_from_flags,
 )
 from callscope.processing.bundle import CallBundle, bundles_in
 from callscope.processing.contract import host_name, input_dir, output_dir
@@ -83,21 +84,10 @@ def options_from(args: argparse.Namespace) -> AnalyzeOptions:
 
 
 def _transcribe_options(args: argparse.Namespace, options: AnalyzeOptions) -> AmazonTranscribeOptions:
-    if not args.s3_bucket:
-        raise ValueError("--asr transcribe needs --s3-bucket (where the media and results go)")
-    code = None if args.language_code == "auto" else args.language_code
-    if code is not None and "-" not in code:
-        raise ValueError(f"--language-code {code!r}: Amazon Transcribe needs a locale such as en-US, or auto")
-    if code is None and (args.transcribe_vocabulary or args.language_model):
-        raise ValueError("a custom vocabulary or language model needs one language: give --language-code, not auto")
-    counted = options.speaker_count
-    return AmazonTranscribeOptions(
-        bucket=args.s3_bucket, prefix=args.s3_prefix, api=args.transcribe_api, language_code=code,
-        vocabulary_name=args.transcribe_vocabulary or None, language_model_name=args.language_model or None,
-        data_access_role_arn=args.transcribe_role_arn or None,
-        # As `callscope analyze`: speaker labels for the count asked for, within the service's 2 to 30.
-        max_speakers=min(max(counted.exact or counted.maximum, 2), 30),
-    )
+    return transcribe_options_from_flags(  # pipeline parameters cannot be left out: "" is none
+        bucket=args.s3_bucket, prefix=args.s3_prefix, api=args.transcribe_api, language_code=args.language_code,
+        speaker_count=options.speaker_count, vocabulary_name=args.transcribe_vocabulary or None,
+        language_model_name=args.language_model or None, data_access_role_arn=args.transcribe_role_arn or None)
 
 
 def run_over_bundles(
