@@ -41,8 +41,6 @@ def eval_diarization(hypothesis: Path, reference: Path, uem: Path | None, json_p
 
     Exit code 0, or 2 with a one-line error (missing file, malformed RTTM line with its number).
     """
-    import json
-
     try:
         from callscope.evaluation.diarization import evaluate_rttm
         from callscope.evaluation.rttm import EvaluationInputError
@@ -56,14 +54,7 @@ def eval_diarization(hypothesis: Path, reference: Path, uem: Path | None, json_p
         click.echo(f"callscope: error: {error}", err=True)
         sys.exit(2)
     _print_diarization_report(report)
-    if json_path is not None:
-        from callscope.output.writers import write_atomic
-
-        try:
-            write_atomic(json_path, json.dumps(report.to_dict(), indent=2) + "\n")
-        except OSError as error:
-            click.echo(f"callscope: error: {json_path}: cannot write: {error.strerror or error}", err=True)
-            sys.exit(2)
+    _write_json(report, json_path)
     sys.exit(0)
 
 
@@ -124,8 +115,6 @@ def eval_words(hypothesis: Path, reference: Path, json_path: Path | None) -> Non
 
     Exit code 0, or 2 with a one-line error (missing file, malformed STM line with its number).
     """
-    import json
-
     try:
         from callscope.evaluation.words import evaluate_words
     except ImportError as error:
@@ -138,14 +127,7 @@ def eval_words(hypothesis: Path, reference: Path, json_path: Path | None) -> Non
         click.echo(f"callscope: error: {error}", err=True)
         sys.exit(2)
     _print_words_report(report)
-    if json_path is not None:
-        from callscope.output.writers import write_atomic
-
-        try:
-            write_atomic(json_path, json.dumps(report.to_dict(), indent=2) + "\n")
-        except OSError as error:
-            click.echo(f"callscope: error: {json_path}: cannot write: {error.strerror or error}", err=True)
-            sys.exit(2)
+    _write_json(report, json_path)
     sys.exit(0)
 
 
@@ -187,3 +169,18 @@ def _print_words_report(report) -> None:
                           f"{'s' if len(entries) != 1 else ''} without a {partner}:")
             for entry in entries:
                 console.print(f"  {escape(entry.file_id)}  ({escape(entry.path)})")
+
+
+def _write_json(report, json_path: Path | None) -> None:
+    """--json: every number of the report (exit code 2, one line, when the file cannot be written)."""
+    if json_path is None:
+        return
+    import json
+
+    from callscope.output.writers import write_atomic
+
+    try:
+        write_atomic(json_path, json.dumps(report.to_dict(), indent=2) + "\n")
+    except OSError as error:
+        click.echo(f"callscope: error: {json_path}: cannot write: {error.strerror or error}", err=True)
+        sys.exit(2)
