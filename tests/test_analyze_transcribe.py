@@ -78,6 +78,19 @@ def _s3_uri(key: str) -> str:  # how Transcribe reports an output in our bucket
     return f"https://s3.{REGION}.amazonaws.com/{BUCKET}/{key}"
 
 
+def _expect_call_analytics_start(stubber, name: str, media: str, output: str, settings: dict) -> None:
+    """Not there yet, so started: the exact StartCallAnalyticsJob request, with channel 1 AGENT and
+    channel 0 CUSTOMER, the result under our prefix, written with our role."""
+    stubber.add_client_error("get_call_analytics_job", "BadRequestException", NOT_FOUND, 400,
+                             expected_params={"CallAnalyticsJobName": name})
+    stubber.add_response("start_call_analytics_job", {"CallAnalyticsJob": {
+        "CallAnalyticsJobName": name, "CallAnalyticsJobStatus": "IN_PROGRESS"}}, {
+        "CallAnalyticsJobName": name, "Media": {"MediaFileUri": media},
+        "OutputLocation": f"s3://{BUCKET}/{output}", "DataAccessRoleArn": ROLE, "Settings": settings,
+        "ChannelDefinitions": [{"ChannelId": 1, "ParticipantRole": "AGENT"},
+                               {"ChannelId": 0, "ParticipantRole": "CUSTOMER"}]})
+
+
 def test_a_stereo_call_goes_through_call_analytics_and_keeps_what_it_computed(aws, tmp_path):
     s3, stubber = aws
     call = _clip(STEREO, tmp_path / "calls" / "lost-card.wav", 36.0)
@@ -95,17 +108,10 @@ def test_a_stereo_call_goes_through_call_analytics_and_keeps_what_it_computed(aw
            "Transcript": {"TranscriptFileUri": _s3_uri(output), "RedactedTranscriptFileUri": _s3_uri(redacted_key)},
            "Settings": {"VocabularyName": "auto-parts", "VocabularyFilterName": "profanity",
                         "VocabularyFilterMethod": "mask"}}
-    # Before any waiting, the job is started: the exact request, channel 1 AGENT and channel 0 CUSTOMER.
-    stubber.add_client_error("get_call_analytics_job", "BadRequestException", NOT_FOUND, 400,
-                             expected_params={"CallAnalyticsJobName": name})
-    stubber.add_response("start_call_analytics_job", {"CallAnalyticsJob": {
-        "CallAnalyticsJobName": name, "CallAnalyticsJobStatus": "IN_PROGRESS"}}, {
-        "CallAnalyticsJobName": name, "Media": {"MediaFileUri": media},
-        "OutputLocation": f"s3://{BUCKET}/{output}", "DataAccessRoleArn": ROLE,
-        "Settings": {"ContentRedaction": {"RedactionType": "PII", "RedactionOutput": "redacted"},
-                     "LanguageOptions": ["en-US"], "Summarization": {"GenerateAbstractiveSummary": True}},
-        "ChannelDefinitions": [{"ChannelId": 1, "ParticipantRole": "AGENT"},
-                               {"ChannelId": 0, "ParticipantRole": "CUSTOMER"}]})
+    # Before any waiting, the job is started: the exact request.
+    _expect_call_analytics_start(stubber, name, media, output, {
+        "ContentRedaction": {"RedactionType": "PII", "RedactionOutput": "redacted"},
+        "LanguageOptions": ["en-US"], "Summarization": {"GenerateAbstractiveSummary": True}})
     stubber.add_response("get_call_analytics_job", {"CallAnalyticsJob": job}, {"CallAnalyticsJobName": name})
 
     outcome = _analyze(str(call.parent), "--out", str(tmp_path / "out"), "--redact", "--transcribe-summary",
@@ -369,15 +375,8 @@ def test_language_identification_asks_among_the_options_and_the_output_keeps_the
     name = job_name(sha, CallAnalyticsJobRequest(media, identify_language=True, language_options=("en-US", "en-GB")))
     output = f"callscope/transcripts/{name}.json"
     _put_json(s3, output, json.loads(CALL_ANALYTICS.read_text()) | {"LanguageCode": "en-GB"})
-    stubber.add_client_error("get_call_analytics_job", "BadRequestException", NOT_FOUND, 400,
-                             expected_params={"CallAnalyticsJobName": name})
-    stubber.add_response("start_call_analytics_job", {"CallAnalyticsJob": {
-        "CallAnalyticsJobName": name, "CallAnalyticsJobStatus": "QUEUED"}}, {
-        "CallAnalyticsJobName": name, "Media": {"MediaFileUri": media},
-        "OutputLocation": f"s3://{BUCKET}/{output}", "DataAccessRoleArn": ROLE,
-        "Settings": {"LanguageOptions": ["en-US", "en-GB"]},  # no LanguageCode: the service identifies it
-        "ChannelDefinitions": [{"ChannelId": 1, "ParticipantRole": "AGENT"},
-                               {"ChannelId": 0, "ParticipantRole": "CUSTOMER"}]})
+    # No LanguageCode: the service identifies the language among the options.
+    _expect_call_analytics_start(stubber, name, media, output, {"LanguageOptions": ["en-US", "en-GB"]})
     stubber.add_response("get_call_analytics_job", {"CallAnalyticsJob": {
         "CallAnalyticsJobName": name, "CallAnalyticsJobStatus": "COMPLETED", "LanguageCode": "en-GB",
         "Media": {"MediaFileUri": media}, "MediaFormat": "wav", "MediaSampleRateHertz": 8000,
