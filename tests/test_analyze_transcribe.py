@@ -22,8 +22,8 @@ from callscope.aws.job_info import transcription_job  # noqa: E402
 from callscope.aws.transcribe_requests import CallAnalyticsJobRequest, TranscribeJobRequest, job_name  # noqa: E402
 from callscope.cli import main  # noqa: E402
 from callscope.output.pca import validation_errors  # noqa: E402
+from tests.conftest import DATA  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 STEREO = DATA / "lca_auto_repairs" / "Auto_Repairs_40_stereo_ch0customer_ch1agent.wav"
 MONO = DATA / "pca_samples" / "Auto0_GUID_000_AGENT_ChrisL_DT_2025-02-19T06-01-22_Mono.wav"
 CALL_ANALYTICS = Path(__file__).parent / "data" / "chat_inputs" / "call_analytics.json"
