@@ -83,7 +83,11 @@ def analyze_call_with_service(
     report("decoding")
     audio = load_audio(path, options, sha256)
     report("Amazon Transcribe")
-    converted = conversation_from_service(path, audio, service.transcribe(path, audio), options)
+
+    def waiting(status: str, waited: float) -> None:  # a job can take minutes: say what it is doing
+        report(f"Amazon Transcribe job {status.lower().replace('_', ' ')} ({waited:.0f} s)")
+
+    converted = conversation_from_service(path, audio, service.transcribe(path, audio, waiting), options)
     if enrichers:
         report("enriching")
         enrich_keeping_source(converted.conversation, enrichers, converted.provided, converted.origin)

@@ -402,3 +402,35 @@ def test_an_s3_input_works_with_the_local_models_too(fake_aws, tmp_path):
     result = json.loads((tmp_path / "out" / "call.json").read_text())
     assert result["SpeechSegments"] and validation_errors(result) == []
     assert result["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]["TranscribeApiType"] == "standard"
+
+
+def test_while_a_job_runs_the_progress_says_so(aws, tmp_path):
+    from callscope.options import AmazonTranscribeOptions, AnalyzeOptions
+    from callscope.pipeline import analyze_call_with_service
+    from callscope.transcription.amazon import AmazonTranscribeService
+
+    s3, stubber = aws
+    call = _clip(MONO, tmp_path / "slow.wav", 8.0)
+    sha, media = _media(call)
+    name = job_name(sha, TranscribeJobRequest(media, language_code="en-US", show_speaker_labels=True))
+    _put_json(s3, f"callscope/transcripts/{name}.json", _standard_document(name, WORDS[:8]))
+    stubber.add_client_error("get_transcription_job", "BadRequestException", NOT_FOUND, 400,
+                             expected_params={"TranscriptionJobName": name})
+    stubber.add_response("start_transcription_job", _standard_job(name, "QUEUED", media),
+                         _standard_expected(name, media))
+    stubber.add_response("get_transcription_job", _standard_job(name, "IN_PROGRESS", media),
+                         {"TranscriptionJobName": name})
+    stubber.add_response("get_transcription_job", _standard_job(
+        name, "COMPLETED", media, Transcript={"TranscriptFileUri": _s3_uri(f"callscope/transcripts/{name}.json")}),
+        {"TranscriptionJobName": name})
+    waits: list[float] = []
+    service = AmazonTranscribeService(AmazonTranscribeOptions(bucket=BUCKET), transcribe_client=stubber.client,
+                                      s3_client=s3, sleep=waits.append)
+    stages: list[str] = []
+
+    conversation = analyze_call_with_service(call, service, AnalyzeOptions(asr="transcribe"), on_stage=stages.append)
+
+    assert waits == [5.0, 10.0]
+    assert stages[:4] == ["decoding", "Amazon Transcribe", "Amazon Transcribe job queued (0 s)",
+                          "Amazon Transcribe job in progress (5 s)"]
+    assert conversation.transcription_job.name == name and conversation.words

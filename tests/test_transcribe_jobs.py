@@ -165,9 +165,13 @@ def test_polling_backs_off_exponentially_up_to_the_cap(transcribe):
     for _ in range(5):
         get(stubber, name, job(name, "IN_PROGRESS"))
     get(stubber, name, done(name))
-    sleeps = Sleeps()
-    run_job(client, request, name, PollPolicy(first_delay=5, factor=2, max_delay=30), sleeps)
+    sleeps, told = Sleeps(), []
+    run_job(client, request, name, PollPolicy(first_delay=5, factor=2, max_delay=30), sleeps,
+            on_wait=lambda status, waited: told.append((status, waited)))
     assert sleeps == [5, 10, 20, 30, 30, 30]
+    # Before each wait the caller hears the status and the time waited so far (for a progress bar).
+    assert told == [("QUEUED", 0), ("IN_PROGRESS", 5), ("IN_PROGRESS", 15), ("IN_PROGRESS", 35),
+                    ("IN_PROGRESS", 65), ("IN_PROGRESS", 95)]
 
 
 def test_polling_gives_up_after_the_timeout_with_one_line(transcribe):

@@ -88,10 +88,12 @@ _RUNNING = ("QUEUED", "IN_PROGRESS")
 
 
 def run_job(client: Any, request: JobRequest, name: str, poll: PollPolicy = PollPolicy(),
-            sleep: Callable[[float], None] = time.sleep, *, subject: str = "") -> dict[str, Any]:
+            sleep: Callable[[float], None] = time.sleep, *, subject: str = "",
+            on_wait: Callable[[str, float], None] | None = None) -> dict[str, Any]:
     """The finished (COMPLETED) job description (a TranscriptionJob, or a CallAnalyticsJob for a
     CallAnalyticsJobRequest): an existing job of that name is reused (or waited for), otherwise one is
-    started. `subject` names the file in errors (default: the media).
+    started. `subject` names the file in errors (default: the media); `on_wait(status, seconds waited
+    so far)` is told before each wait (a progress bar shows it).
     Raises AwsServiceError (one line) on service errors, TranscribeJobFailed, TranscribeJobTimeout."""
     kind = job_kind(request)
     subject = subject or request.media_uri
@@ -103,6 +105,8 @@ def run_job(client: Any, request: JobRequest, name: str, poll: PollPolicy = Poll
             raise TranscribeJobTimeout(
                 subject, f"{kind.what} {name} is still {job[kind.status_key]} after "
                          f"{waited:.0f} s; run again later to pick it up", "job_timeout")
+        if on_wait is not None:
+            on_wait(str(job[kind.status_key]), waited)
         sleep(pause)
         waited += pause
         delay = min(delay * poll.factor, poll.max_delay)

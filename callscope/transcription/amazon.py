@@ -73,12 +73,15 @@ class AmazonTranscribeService:
         request, name = self._request(path, audio)
         start_job(self._transcribe(), request, name, subject=str(path))
 
-    def transcribe(self, path: Path, audio: DecodedAudio) -> ServiceTranscript:
+    def transcribe(self, path: Path, audio: DecodedAudio,
+                   on_wait: Callable[[str, float], None] | None = None) -> ServiceTranscript:
         """The finished job's result (its PII-redacted transcript when the job redacted). Raises
-        AwsServiceError (one line naming the file) when the service, the job or its result fails."""
+        AwsServiceError (one line naming the file) when the service, the job or its result fails.
+        on_wait(status, seconds waited) is told before each wait for the job."""
         request, name = self._request(path, audio)
         poll = PollPolicy(timeout=self.options.timeout_secs)
-        description = run_job(self._transcribe(), request, name, poll, self.sleep, subject=str(path))
+        description = run_job(self._transcribe(), request, name, poll, self.sleep, subject=str(path),
+                              on_wait=on_wait)
         redacted = bool((description.get("Transcript") or {}).get("RedactedTranscriptFileUri"))
         document = read_result(self._s3(), description, redacted=redacted, subject=str(path))
         return ServiceTranscript(document, transcription_job(description, redacted=redacted))
