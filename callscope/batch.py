@@ -183,7 +183,7 @@ def process_call(
     except AwsServiceError as error:  # this call's job or its S3 objects: the others may still go through
         return _failed(job, error.problem, error.kind, started)
     except TranscribeRequestError as error:
-        return _failed(job, str(error).split(": ", 1)[-1], "bad_request", started)
+        return _failed(job, error.problem, "bad_request", started)
     except OSError as error:
         return _failed(job, f"cannot read or write {error.filename or 'a file'}: {error.strerror or error}", "io_error", started)
     except Exception as error:  # a bug or an unforeseen input: report it, keep the batch going

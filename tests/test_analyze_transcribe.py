@@ -434,3 +434,27 @@ def test_while_a_job_runs_the_progress_says_so(aws, tmp_path):
     assert stages[:4] == ["decoding", "Amazon Transcribe", "Amazon Transcribe job queued (0 s)",
                           "Amazon Transcribe job in progress (5 s)"]
     assert conversation.transcription_job.name == name and conversation.words
+
+
+def test_a_request_refused_before_sending_is_one_line_for_that_call(aws, tmp_path):
+    """A stereo call needs a Call Analytics role to write into the bucket: without one, that call fails
+    in one line (nothing sent to Transcribe) and a mono call beside it still goes through."""
+    s3, stubber = aws
+    calls = tmp_path / "calls"
+    stereo = _clip(STEREO, calls / "a-stereo.wav", 4.0)
+    mono = _clip(MONO, calls / "b-mono.wav", 8.0)
+    sha, media = _media(mono)
+    name = job_name(sha, TranscribeJobRequest(media, language_code="en-US", show_speaker_labels=True))
+    _put_json(s3, f"callscope/transcripts/{name}.json", _standard_document(name, WORDS[:8]))
+    finished = _standard_job(name, "COMPLETED", media,
+                             Transcript={"TranscriptFileUri": _s3_uri(f"callscope/transcripts/{name}.json")})
+    for _ in range(2):  # the start pass finds the mono call's job finished, then its turn reads it
+        stubber.add_response("get_transcription_job", finished, {"TranscriptionJobName": name})
+
+    outcome = _analyze(str(calls), "--out", str(tmp_path / "out"))
+
+    assert outcome.exit_code == 1 and "Traceback" not in outcome.output
+    (failure,) = [json.loads(line) for line in (tmp_path / "out" / "failures.jsonl").read_text().splitlines()]
+    assert (failure["file"], failure["kind"]) == (str(stereo), "bad_request")
+    assert failure["error"].startswith("an output location needs a data access role ARN")  # the problem alone
+    assert (tmp_path / "out" / "b-mono.json").is_file()

@@ -30,7 +30,12 @@ class TranscribeJobTimeout(AwsServiceError):
 
 
 class TranscribeRequestError(CallscopeError):
-    """The request's settings cannot go together (caught before anything is sent)."""
+    """The request's settings cannot go together (caught before anything is sent): `<subject>:
+    <problem>`, the subject being the media."""
+
+    def __init__(self, subject: str, problem: str) -> None:
+        super().__init__(f"{subject}: {problem}")
+        self.subject, self.problem = subject, problem
 
 
 _KINDS = {

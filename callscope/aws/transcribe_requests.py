@@ -67,7 +67,7 @@ class TranscribeJobRequest:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         problem = self._problem()
         if problem:
-            raise TranscribeRequestError(f"{self.media_uri}: {problem}")
+            raise TranscribeRequestError(self.media_uri, problem)
 
     def _problem(self) -> str:
         if not self.media_uri.startswith("s3://"):
@@ -200,7 +200,7 @@ class CallAnalyticsJobRequest:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         problem = self._problem()
         if problem:
-            raise TranscribeRequestError(f"{self.media_uri}: {problem}")
+            raise TranscribeRequestError(self.media_uri, problem)
 
     def _problem(self) -> str:  # noqa: C901 - one check per line reads best
         if not self.media_uri.startswith("s3://"):
