@@ -52,13 +52,19 @@ def conversation_from_service(path: Path, audio: DecodedAudio, transcript: Servi
 
 def _measure_loudness(conversation: Conversation, audio: DecodedAudio) -> None:
     """Loudness per second for turns the service gave none (standard jobs), on the speaker's own
-    channel when the speakers are channels, else on the mix."""
+    channel when the speakers are channels, else on the mix (made only when a turn needs it: Call
+    Analytics gives every turn its loudness, and a 4-hour stereo mix is a large copy)."""
     channel_of = {speaker.label: speaker.channel for speaker in conversation.speakers}
-    mix = audio.samples.mean(axis=0) if audio.samples.shape[0] > 1 else audio.samples[0]
+    samples = audio.samples
+    mix: np.ndarray | None = None
     for turn in conversation.turns:
         if turn.loudness_db:
             continue
         channel = channel_of.get(turn.speaker)
-        separate = conversation.speaker_separation == "channels" and channel is not None
-        signal = audio.samples[channel] if separate and channel < audio.samples.shape[0] else mix
+        if conversation.speaker_separation == "channels" and channel is not None and channel < samples.shape[0]:
+            signal = samples[channel]
+        else:
+            if mix is None:
+                mix = samples.mean(axis=0) if samples.shape[0] > 1 else samples[0]
+            signal = mix
         turn.loudness_db = loudness_per_second(np.ascontiguousarray(signal, dtype=np.float32), turn.start, turn.end)
