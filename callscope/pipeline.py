@@ -13,7 +13,7 @@ from pathlib import Path
 from callscope.analytics.loudness import loudness_per_second
 from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
 from callscope.audio.decode import DecodedAudio
-from callscope.enrichment import Enricher, enrich
+from callscope.enrichment import Enricher
 from callscope.inputs.load import load_transcript
 from callscope.inputs.options import ChatOptions
 from callscope.inputs.source_analytics import enrich_keeping_source
@@ -88,18 +88,18 @@ def analyze_call_with_service(
         report(f"Amazon Transcribe job {status.lower().replace('_', ' ')} ({waited:.0f} s)")
 
     converted = conversation_from_service(path, audio, service.transcribe(path, audio, waiting), options)
-    if enrichers:
-        report("enriching")
-        enrich_keeping_source(converted.conversation, enrichers, converted.provided, converted.origin)
-    return add_meaning(converted.conversation, None, insights, report)
+    return add_meaning(converted.conversation, enrichers, insights, report, converted.provided, converted.origin)
 
 
 def add_meaning(conversation: Conversation, enrichers: list[Enricher] | None, insights: InsightRunner | None,
-                report: StageHook = lambda stage: None) -> Conversation:
-    """Enrichment, then insights (which read the enrichment): the same for calls and chats."""
+                report: StageHook = lambda stage: None, provided: frozenset[str] | None = None,
+                origin: str = "") -> Conversation:
+    """Enrichment, then insights (which read the enrichment): the same for calls, chats and
+    transcripts. What the source computed itself is kept (callscope.inputs.source_analytics):
+    `provided` / `origin` for a call Amazon Transcribe analysed, else what a transcript input says."""
     if enrichers:
         report("enriching")
-        enrich(conversation, enrichers)
+        enrich_keeping_source(conversation, enrichers, provided, origin)
     if insights is not None:
         report("insights")
         conversation.insights = insights.run(conversation)  # keeps what the source computed
@@ -120,11 +120,8 @@ def analyze_transcript(
     report = on_stage or (lambda stage: None)
     report("reading")
     conversation = load_transcript(path, options, chat, sha256)
-    if enrichers:
-        report("enriching")
-        # What a Call Analytics document computed itself is kept; chats get every enricher.
-        enrich_keeping_source(conversation, enrichers)
-    return add_meaning(conversation, None, insights, report)
+    # What a Call Analytics document computed itself is kept; chats get every enricher.
+    return add_meaning(conversation, enrichers, insights, report)
 
 
 def assemble_conversation(path: Path, audio: DecodedAudio, speech: RecognisedSpeech, options: AnalyzeOptions,

@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from callscope.audio.decode import DecodedAudio, file_sha256
 from callscope.batch import redacted_audio_request
 from callscope.engines import load_enrichers, load_insights, load_transcriber, load_translator
-from callscope.enrichment import Enricher
-from callscope.inputs.source_analytics import enrich_keeping_source
-from callscope.model import Conversation, TranscriptionJob
+from callscope.model import TranscriptionJob
 from callscope.options import AnalyzeOptions, InsightOptions
 from callscope.output.writers import output_paths, write_outputs
 from callscope.pipeline import add_meaning, assemble_conversation
@@ -25,6 +24,9 @@ from callscope.processing.bundle import CallBundle
 from callscope.processing.contract import input_dir, output_dir
 from callscope.processing.step import StepReport, analysis_arguments, finish, main_guard, options_from, run_over_bundles
 from callscope.stages import RecognisedSpeech, load_audio
+
+if TYPE_CHECKING:
+    from callscope.transcription.amazon_call import ServiceConversation
 
 
 def enrich(args: argparse.Namespace) -> StepReport:
@@ -51,8 +53,11 @@ def enrich(args: argparse.Namespace) -> StepReport:
     def handle(bundle, audio_path):
         audio = load_audio(audio_path, options, sha256=file_sha256(audio_path))
         if "transcribe" in bundle.results:  # --asr transcribe: the words of an Amazon Transcribe job
-            conversation = _from_service(bundle, audio_path, audio, options, enrichers)
-            add_meaning(conversation, None, insights)  # enriched already, keeping what the job computed
+            converted = _from_service(bundle, audio_path, audio, options)
+            # Enriched keeping what the job computed (Call Analytics' sentiment, issues, categories).
+            add_meaning(converted.conversation, enrichers, insights, provided=converted.provided,
+                        origin=converted.origin)
+            conversation = converted.conversation
         else:
             speech = RecognisedSpeech.from_dict(bundle.results["speech"])
             conversation = assemble_conversation(audio_path, audio, speech, options, translator_for(speech))
@@ -71,21 +76,18 @@ def enrich(args: argparse.Namespace) -> StepReport:
     return report
 
 
-def _from_service(bundle: CallBundle, audio_path: Path, audio: DecodedAudio, options: AnalyzeOptions,
-                  enrichers: list[Enricher]) -> Conversation:
-    """The conversation of the transcribe step's job result, enriched keeping what the job computed
-    (Call Analytics' sentiment, issues, categories), as `callscope analyze --asr transcribe` does."""
+def _from_service(bundle: CallBundle, audio_path: Path, audio: DecodedAudio,
+                  options: AnalyzeOptions) -> ServiceConversation:
+    """The conversation of the transcribe step's job result, as `callscope analyze --asr transcribe`
+    builds it, with the call's own path."""
     from callscope.transcription.amazon import ServiceTranscript
     from callscope.transcription.amazon_call import conversation_from_service
 
     result = bundle.results["transcribe"]
     transcript = ServiceTranscript(result["document"], TranscriptionJob(**result["job"]))
     converted = conversation_from_service(audio_path, audio, transcript, options)
-    conversation = converted.conversation
-    conversation.source = replace(conversation.source, path=bundle.uri or bundle.source)
-    if enrichers:
-        enrich_keeping_source(conversation, enrichers, converted.provided, converted.origin)
-    return conversation
+    converted.conversation.source = replace(converted.conversation.source, path=bundle.uri or bundle.source)
+    return converted
 
 
 def _stem(results: Path, source: str) -> Path:
