@@ -140,15 +140,22 @@ class DynamoDbStore:
             "TableName": self.table, "KeyConditionExpression": "#pk = :pk", "ProjectionExpression": "#sk, #ver",
             "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK", "#ver": items.VERSION},
             "ExpressionAttributeValues": {":pk": {"S": keys.call_pk(guid)}}, "ConsistentRead": True}
-        while True:
-            answer = self.client.query(**request)
+        for answer in self._pages(request):
             for item in answer.get("Items", []):
                 if item["SK"]["S"] == keys.CALL_SK:
                     version = item.get(items.VERSION, {}).get("S", "")
                 else:
                     found.add(item["SK"]["S"])
+        return version, found
+
+    def _pages(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every page of a Query: each next one starts at the previous one's LastEvaluatedKey (the caller may
+        change request between pages)."""
+        while True:
+            answer = self.client.query(**request)
+            yield answer
             if "LastEvaluatedKey" not in answer:
-                return version, found
+                return
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     # --- reading --------------------------------------------------------------------------------
@@ -189,13 +196,7 @@ class DynamoDbStore:
             if request is None:
                 return 0
             request["Select"] = "COUNT"
-            total = 0
-            while True:
-                answer = self.client.query(**request)
-                total += answer["Count"]
-                if "LastEvaluatedKey" not in answer:
-                    return total
-                request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+            return sum(answer["Count"] for answer in self._pages(request))
 
     def _matches(self, query: SearchQuery, after: str | None, first_batch: int) -> Iterator[tuple[str, CallRecord]]:
         """(sort key, record) of every matching call after the token's key, newest first."""
@@ -206,8 +207,7 @@ class DynamoDbStore:
             return
         request["Limit"] = first_batch
         with_text = bool(query.text.strip())
-        while True:
-            answer = self.client.query(**request)
+        for answer in self._pages(request):
             entries = [(entry["GSI1SK"]["S"], keys.guid_of(entry["PK"]["S"])) for entry in answer.get("Items", [])
                        if entry["GSI1SK"]["S"] != span.after]
             calls = self._calls([guid for _, guid in entries], with_text)
@@ -219,10 +219,7 @@ class DynamoDbStore:
                 # An entry whose key is not the call's own is stale (GSI1 lags a re-put): the current one counts.
                 if keys.sort_key(record) == key and matches(record, query, text):
                     yield key, record
-            if "LastEvaluatedKey" not in answer:
-                return
-            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-            request["Limit"] = min(request["Limit"] * 2, _MAX_BATCH)
+            request["Limit"] = min(request["Limit"] * 2, _MAX_BATCH)  # for the next page, if one follows
 
     def _index_query(self, query: SearchQuery, partition: str, served: str, span: keys.SortRange
                      ) -> dict[str, Any] | None:
@@ -275,14 +272,8 @@ class DynamoDbStore:
         request: dict[str, Any] = {
             "TableName": self.table, "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
             "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK"},
-            "ExpressionAttributeValues": {":pk": pk, ":prefix": {"S": items.chunk_sk(version, 0)[:-5]}}}
-        chunks: list[bytes] = []
-        while True:
-            answer = self.client.query(**request)
-            chunks += [bytes(entry["b"]["B"]) for entry in answer.get("Items", [])]
-            if "LastEvaluatedKey" not in answer:
-                break
-            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+            "ExpressionAttributeValues": {":pk": pk, ":prefix": {"S": items.chunk_prefix(version)}}}
+        chunks = [bytes(entry["b"]["B"]) for answer in self._pages(request) for entry in answer.get("Items", [])]
         if len(chunks) != count:  # the call was re-put while we read: its old chunks are gone
             raise StoreError(f"{self.location}: the transcript of {item['guid']['S']!r} changed while being read; "
                              "try again")

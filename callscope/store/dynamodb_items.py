@@ -63,7 +63,12 @@ def items_for(stored: StoredCall) -> tuple[Item, list[Item]]:
 
 
 def chunk_sk(version: str, index: int) -> str:
-    return f"{keys.TEXT_SK_PREFIX}{version}#{index:05d}"
+    return f"{chunk_prefix(version)}{index:05d}"
+
+
+def chunk_prefix(version: str) -> str:
+    """The sort keys of one version's transcript chunks begin with this."""
+    return f"{keys.TEXT_SK_PREFIX}{version}#"
 
 
 def _projected(record: CallRecord) -> Item:
@@ -90,7 +95,7 @@ def record_of(item: Item) -> CallRecord:
 
 
 def inline_text(item: Item) -> str | None:
-    """The transcript kept in the call item; None when it is in chunks (see chunk_count)."""
+    """The transcript kept in the call item; None when it is in chunks (see chunked_text)."""
     return _gunzip(_bytes(item["tx"]["B"])) if "tx" in item else None
 
 
