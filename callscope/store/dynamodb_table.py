@@ -122,6 +122,10 @@ def table_attributes() -> dict[str, Any]:
 def create_table(client: Any, table: str) -> None:
     """Creates the store's table (see docs/STORE.md) and waits until it is active."""
     client.create_table(TableName=table, **table_attributes())
+    _wait_until_active(client, table)
+
+
+def _wait_until_active(client: Any, table: str) -> None:
     client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
 
 
@@ -133,12 +137,11 @@ def check_table(client: Any, url: TableUrl) -> None:
             description = client.describe_table(TableName=url.table)["Table"]
         except client.exceptions.ResourceNotFoundException:
             if not url.create:
-                raise StoreError(f"{url.location}: no such table in {region} ({CREATE_HINT})") from None
+                raise  # aws_errors says: no such table in <region> (CREATE_HINT)
             try:
                 create_table(client, url.table)
             except client.exceptions.ResourceInUseException:  # another process is creating it too
-                client.get_waiter("table_exists").wait(TableName=url.table,
-                                                       WaiterConfig={"Delay": 2, "MaxAttempts": 150})
+                _wait_until_active(client, url.table)
             return
     keys = {key["AttributeName"] for key in description.get("KeySchema", [])}
     indexes = {index["IndexName"] for index in description.get("GlobalSecondaryIndexes", [])}
