@@ -16,10 +16,11 @@ from click.testing import CliRunner
 
 from callscope.cli import main
 from callscope.output.pca import to_pca
-from callscope.store import NotAPcaDocument, SearchQuery, SqliteStore, StoreError
+from callscope.store import SearchQuery, SqliteStore, StoreError
 from callscope.store import dynamodb_items
 from callscope.store.dynamodb import DynamoDbStore, open_dynamodb_store
 from callscope.store.opening import open_store
+from tests import test_store
 from tests.conftest import PCA_REFERENCE_JSON, fake_aws_environment
 from tests.test_store import _call, _results, _write, calls, check_search_command, sample_calls  # noqa: F401 (calls: a fixture)
 
@@ -296,12 +297,8 @@ def test_bad_continuation_tokens_are_one_line_errors(sixty):
         assert "\n" not in str(caught.value)
 
 
-def test_bad_documents_are_refused_with_a_reason(store):
-    with pytest.raises(NotAPcaDocument, match="ConversationAnalytics"):
-        store.put({"results": []}, "x.json")
-    with pytest.raises(NotAPcaDocument, match="ConversationTime"):
-        store.put({"ConversationAnalytics": {"ConversationTime": "yesterday"}, "SpeechSegments": []}, "x.json")
-    assert store.count() == 0
+# The SQLite store's test, run here on this module's `store`.
+test_bad_documents_are_refused_with_a_reason = test_store.test_bad_documents_are_refused_with_a_reason
 
 
 def test_a_call_with_more_items_than_a_transaction_is_written_in_batches(store):
