@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from callscope.cli_store import open_store_or_fail, store_option
+from callscope.store.loading import STATE_DIR
 from callscope.store.opening import DYNAMODB_SCHEME
 
 LOOPBACK_NAMES = ["127.0.0.1", "localhost"]
@@ -51,7 +52,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-RESULTS_STORE = Path(".callscope") / "dashboard.db"  # beside analyze's own state, skipped by `load`
+RESULTS_STORE = Path(STATE_DIR) / "dashboard.db"  # beside analyze's own state, skipped by `load`
 
 
 @click.command()
@@ -94,13 +95,11 @@ def serve(results: Path | None, store_location: str | None, data_dir: Path | Non
             raise click.ClickException(f"--data {data}: no such folder")
         sock = listening_socket(host, port)
         bound = sock.getsockname()[1]
-        bases = [Path.cwd()]
-        if not store.location.startswith(DYNAMODB_SCHEME):
-            bases.append(Path(store.location).resolve().parent)
         # On loopback only loopback names are answered: a web page cannot reach the dashboard by
         # pointing its own domain at 127.0.0.1 (DNS rebinding).
         allowed = [*LOOPBACK_NAMES, host] if is_loopback(host) and ":" not in host else None
-        app = create_app(store, data, bases=tuple(bases), audio_dirs=audio_dirs, allowed_hosts=allowed)
+        app = create_app(store, data, bases=(Path.cwd(), default_data_dir(store.location)), audio_dirs=audio_dirs,
+                         allowed_hosts=allowed)
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"callscope dashboard on http://{shown}:{bound}/ (store {store.location}, data {data}); "
                    "Ctrl-C stops it", err=False)
