@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import anyio
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -15,7 +16,7 @@ from callscope.dashboard import charts
 from callscope.dashboard.api import AUDIO_TYPES, call_urls
 from callscope.dashboard.documents import (DataPlaces, DocumentError, call_view, find_audio, load_document,
                                            sentiment_class)
-from callscope.dashboard.queries import CallFilters, FilterError
+from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
 from callscope.errors import CallscopeError
 from callscope.store.base import CallRecord
 
@@ -50,20 +51,16 @@ def error_page(status: int, title: str, message: str) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def call_list(request: Request, since: str = "", until: str = "", agent: str = "",
-                    customer_sentiment_below: str = "", customer_sentiment_above: str = "",
-                    sentiment_change: str = "", category: str = "", entity: str = "", language: str = "",
-                    text: str = "", continuation: str = "", limit: int = Query(PAGE_SIZE, ge=1, le=500)
-                    ) -> HTMLResponse:
-    filters = CallFilters(since, until, agent, customer_sentiment_below, customer_sentiment_above, sentiment_change,
-                          category, entity, language, text)
+async def call_list(request: Request, filters: Annotated[CallFilters, Depends()], continuation: str = "",
+                    limit: int = Query(PAGE_SIZE, ge=1, le=MAX_LIMIT)) -> HTMLResponse:
+    # filters: the strings as written (CallFilters' fields), so a value that means nothing is told on the page.
     store = request.app.state.store
     problem, records, token, total = "", [], None, None
     try:
         query = filters.query(limit, continuation)
         page = store.search(query)
         records, token = page.records, page.continuation
-        total = store.count(filters.query(limit))
+        total = store.count(replace(query, continuation=None))
     except (FilterError, CallscopeError) as error:
         problem = str(error)
     params = filters.params()
