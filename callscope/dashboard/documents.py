@@ -73,10 +73,9 @@ def find_audio(record: CallRecord, json_path: Path, document: dict[str, Any], pl
         name = media_file_name(document)
         candidates += [directory / name for directory in places.audio_roots if name]
     for candidate in candidates:
-        for root in (places.root, *places.audio_roots):
-            found = inside(root, candidate)
-            if found is not None:
-                return found
+        found = inside(candidate, places.root, *places.audio_roots)
+        if found is not None:
+            return found
     return None
 
 

@@ -19,13 +19,13 @@ class OutsideDataDir(Exception):
     """The file exists but lies outside the data directory (or is no regular file)."""
 
 
-def inside(root: Path, candidate: str | os.PathLike[str]) -> Path | None:
-    """candidate, resolved, when it is an existing regular file inside root (itself resolved); else None."""
+def inside(candidate: str | os.PathLike[str], *roots: Path) -> Path | None:
+    """candidate, resolved, when it is an existing regular file inside one of roots (each resolved); else None."""
     try:
         resolved = Path(candidate).resolve(strict=True)
     except (OSError, RuntimeError, ValueError):  # missing, a symlink loop, a NUL in the name
         return None
-    if not resolved.is_relative_to(root.resolve()) or not resolved.is_file():
+    if not any(resolved.is_relative_to(root.resolve()) for root in roots) or not resolved.is_file():
         return None
     return resolved
 
@@ -46,7 +46,7 @@ def locate(root: Path, stored: str, bases: list[Path]) -> Path:
     candidates = [path] if path.is_absolute() else [base / path for base in bases]
     outside = False
     for candidate in candidates:
-        found = inside(root, candidate)
+        found = inside(candidate, root)
         if found is not None:
             return found
         outside = outside or exists(candidate)
