@@ -67,11 +67,16 @@ def timed(connection: http.client.HTTPConnection, path: str, count: int) -> list
     return times
 
 
+def get_json(connection: http.client.HTTPConnection, path: str):
+    connection.request("GET", path)
+    return json.loads(connection.getresponse().read())
+
+
 def deep_token(connection: http.client.HTTPConnection, pages: int, query: str = "") -> str:
     token = ""
     for _ in range(pages - 1):
-        connection.request("GET", f"/api/calls?limit=50{query}" + (f"&continuation={token}" if token else ""))
-        token = json.loads(connection.getresponse().read())["continuation"]
+        path = f"/api/calls?limit=50{query}" + (f"&continuation={token}" if token else "")
+        token = get_json(connection, path)["continuation"]
         if not token:
             raise SystemExit(f"fewer than {pages} pages of 50 calls{query}: use more --calls")
     return token
@@ -103,8 +108,7 @@ def main() -> None:
         connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
         deep = deep_token(connection, 100)
         deep_agent = deep_token(connection, 3, "&agent=agent07")
-        guid = json.loads((connection.request("GET", "/api/calls?limit=1&text=refund"),
-                           connection.getresponse().read())[1])["calls"][0]["guid"]
+        guid = get_json(connection, "/api/calls?limit=1&text=refund")["calls"][0]["guid"]
         cases = [
             ("API", "first page (50 calls)", "/api/calls"),
             ("API", "agent", "/api/calls?agent=agent07"),
