@@ -27,15 +27,18 @@ SERIALIZERS: dict[str, Callable[[Conversation], str]] = {
 _PARTIAL_SUFFIX = ".part"
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write the whole file or nothing: a reader never sees half of it. Text is UTF-8; bytes are
+    written as they are (a CSV's own line endings are kept)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # The writer's PID in the name lets a later run tell a killed writer's leftovers from a live one's.
     handle, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=_PARTIAL_SUFFIX
     )
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with (os.fdopen(handle, "wb") if isinstance(content, bytes) else
+              os.fdopen(handle, "w", encoding="utf-8")) as stream:
+            stream.write(content)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

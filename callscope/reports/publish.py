@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from callscope.errors import CallscopeError, first_line
+from callscope.output.writers import write_atomic
 
 MAX_PRESIGN = timedelta(days=7)  # S3's limit for a SigV4 presigned URL (604,800 s)
 DEFAULT_EXPIRES = MAX_PRESIGN
@@ -69,24 +68,11 @@ def publish(data: bytes, out: str | None, expires: timedelta = DEFAULT_EXPIRES, 
     if path.is_dir():
         path = path / name
     try:
-        _write_bytes(path, data)
+        write_atomic(path, data)
     except OSError as error:
         raise PublishError(f"{path}: cannot write: {error.strerror or first_line(error)}") from None
     resolved = str(path.resolve())
     return PublishedReport(resolved, resolved)
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Atomically: a reader (or a notice's link) never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def s3_client_for_reports() -> Any:
