@@ -31,7 +31,7 @@ from callscope.accuracy.lab import Lab
 from callscope.accuracy.leaderboard import build_leaderboard
 from callscope.accuracy.references import find_labelled
 from callscope.accuracy.self_heal import judge, learn_vocabulary
-from callscope.accuracy.whisper_system import WhisperAsr, whisper_asr
+from callscope.accuracy.whisper_system import whisper_asr
 from callscope.audio.decode import decode
 from callscope.audio.wav import write_wav
 from callscope.transcription.vocabulary import vocabulary_of
@@ -75,10 +75,6 @@ def build(root: Path) -> dict[str, Path]:
     return folders
 
 
-def system(model: str) -> WhisperAsr:
-    return whisper_asr(model=model)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="Also write the figures as JSON.")
@@ -91,9 +87,10 @@ def main() -> int:
             # 1. The bundled models on every recording.
             keys: dict[str, set] = {}
             key_of: dict[str, tuple[str, str]] = {}  # file name → (audio, reference) SHA-256
-            for model in ("tiny.en", "base"):
+            systems = {model: whisper_asr(model=model) for model in ("tiny.en", "base")}  # each loads once
+            for asr in systems.values():
                 for name, items in recordings.items():
-                    report = evaluate(lab, system(model), list(items))
+                    report = evaluate(lab, asr, list(items))
                     keys[name] = report.keys
                     key_of.update(report.key_of)
             board = build_leaderboard(lab)
@@ -116,7 +113,7 @@ def main() -> int:
             print("\nSelf-heal (tiny.en): WER before → after the learnt vocabulary")
             print("| domain | learnt | training | held out (same domain) | elsewhere (other recordings) | kept |")
             print("|---|---|---:|---:|---:|---|")
-            base = system("tiny.en")
+            base = systems["tiny.en"]
             base_id = base.settings.fingerprint()
             for domain, (train_names, held_names) in splits.items():
                 if domain not in recordings:
