@@ -66,6 +66,11 @@ class Vocabulary:
         """Each way a phrase may be recognised (lower-case words) → its display form."""
         return {spoken: entry.display_as for entry in self.entries for spoken in entry.spoken if spoken}
 
+    @cached_property
+    def longest_spoken(self) -> int:
+        """The most words a phrase is recognised as."""
+        return max(len(spoken) for spoken in self.spoken_forms)
+
     def __len__(self) -> int:
         return len(self.entries)
 
@@ -154,8 +159,7 @@ def apply_display_forms(words: tuple[RecognisedWord, ...], vocabulary: Vocabular
     first word's leading space and the last one's trailing punctuation. Longest phrase first."""
     if not vocabulary.entries or not words:
         return words
-    phrases = vocabulary.spoken_forms
-    longest = max(len(spoken) for spoken in phrases)
+    phrases, longest = vocabulary.spoken_forms, vocabulary.longest_spoken
     # Each word's tokens ("policy-holder," → policy, holder); a match must start and end on word edges.
     tokens = [_words(word.text) for word in words]
     result: list[RecognisedWord] = []
