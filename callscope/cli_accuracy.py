@@ -333,7 +333,7 @@ def eval_heal(folder: Path, held_out: tuple[str, ...], keywords: Path | None, mi
     if all(is_held_out) or not any(is_held_out):
         raise click.ClickException(f"--held-out {' '.join(held_out)} must match some recordings in {folder}, not "
                                    f"{'all' if all(is_held_out) else 'none'} of them")
-    extra = [line for line in keywords.read_text(encoding="utf-8").splitlines()] if keywords else []
+    extra = keywords.read_text(encoding="utf-8").splitlines() if keywords else []
     with _open_lab(lab_path) as lab:
         base_report = _run(lab, base, found.recordings, console)
         keys = base_report.key_of

@@ -45,7 +45,7 @@ def missed_words(hypothesis: Sequence[ReferenceSegment], reference: Sequence[Ref
     if not ref:
         return []
     written = _written_forms(reference, normalise)
-    alignment = process_words(" ".join(ref), " ".join(hyp) or "").alignments[0] if hyp else None
+    alignment = process_words(" ".join(ref), " ".join(hyp)).alignments[0] if hyp else None
     if alignment is None:  # the system wrote nothing: every word deleted
         return [_miss(ref, index, "deleted", "", written) for index in range(len(ref))]
     misses = []
