@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from callscope.audio.decode import DecodedAudio
 from callscope.aws.errors import AwsServiceError
-from callscope.engines import load_transcriber
+from callscope.engines import load_transcribe_service, load_transcriber
 from callscope.errors import InputError
 from callscope.options import AnalyzeOptions
 from callscope.processing.bundle import CallBundle, bundles_in
@@ -59,10 +59,8 @@ def transcribe(args: argparse.Namespace) -> StepReport:
 def transcribe_with_service(options: AnalyzeOptions) -> StepReport:
     """One Amazon Transcribe job per call, every job started first. A job that fails is one line in
     the step's failures, and the next call goes on."""
-    from callscope.transcription.amazon import AmazonTranscribeService  # looked up now: tests give it clients
-
-    media_uris: dict[str, str] = {}  # sha256 -> the call's own S3 URI: Transcribe reads it there
-    service = AmazonTranscribeService(options.amazon_transcribe, options.speakers, media_uris=media_uris)
+    service = load_transcribe_service(options)
+    media_uris = service.media_uris  # sha256 -> the call's own S3 URI: Transcribe reads it there
 
     def decoded(bundle: CallBundle, audio_path: Path) -> DecodedAudio:
         audio = load_audio(audio_path, options)

@@ -14,7 +14,7 @@ Job names come from the audio and the settings, so a re-run reuses the jobs it p
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ class AmazonTranscribeService:
     speakers: SpeakerOptions = field(default_factory=SpeakerOptions)
     transcribe_client: Any = None  # a boto3 "transcribe" client
     s3_client: Any = None  # a boto3 "s3" client
-    media_uris: Mapping[str, str] = field(default_factory=dict)  # sha256 → s3:// URI of media already there
+    media_uris: dict[str, str] = field(default_factory=dict)  # sha256 → s3:// URI of media already there
     sleep: Callable[[float], None] = time.sleep
 
     def check_bucket(self) -> None:
