@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from callscope import __version__
+from callscope.cli_params import parse_duration
 from callscope.cli_transcribe import amazon_transcribe_flags, transcribe_options
 from callscope.errors import CallscopeError
 from callscope.inputs.options import ChatOptions
@@ -43,18 +44,6 @@ def _parse_channels(_ctx, _param, value: str | None) -> tuple[ChannelDefinition,
             raise click.BadParameter(f"'{item}' is not CHANNEL=ROLE, e.g. 0=CUSTOMER,1=AGENT")
         definitions.append(ChannelDefinition(int(match[1]), Role(match[2].upper())))
     return tuple(definitions)
-
-
-def _parse_duration(_ctx, _param, value: str) -> float:
-    """Seconds, or H:MM:SS."""
-    try:
-        parts = [float(part) for part in value.split(":")]
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not seconds or H:MM:SS") from None
-    seconds = 0.0
-    for part in parts:
-        seconds = seconds * 60 + part
-    return seconds
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -130,7 +119,7 @@ def main() -> None:
               help="A YAML file of insight prompts added to (or replacing) the shipped ones; repeatable.")
 @click.option("--chat-roles", default=None, metavar="NAME=ROLE,...",
               help="Chat speaker names and their roles, e.g. 'Bot=AGENT,Jane=AGENT' (Agent/Customer are known).")
-@click.option("--max-duration", callback=_parse_duration, default="4:00:00", show_default=True,
+@click.option("--max-duration", callback=parse_duration, default="4:00:00", show_default=True,
               help="Refuse calls longer than this (seconds or H:MM:SS).")
 @click.option("--guid-pattern", default=_DEFAULT_NAMES.guid_pattern, show_default=True,
               help="Regex over the file name for the call GUID.")

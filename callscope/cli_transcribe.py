@@ -9,16 +9,11 @@ from typing import Any
 
 import click
 
-from callscope.options import TRANSCRIBE_APIS, AmazonTranscribeOptions, transcribe_options_from_flags
+from callscope.cli_params import parse_duration
+from callscope.options import ASR_ENGINES, TRANSCRIBE_APIS, AmazonTranscribeOptions, transcribe_options_from_flags
 from callscope.speakers.diarization import SpeakerCount
 
 _DEFAULTS = AmazonTranscribeOptions()
-
-
-def _duration(_ctx, _param, value: str) -> float:
-    from callscope.cli import _parse_duration
-
-    return _parse_duration(_ctx, _param, value)
 
 
 def _codes(value: str | None) -> tuple[str, ...]:
@@ -26,7 +21,7 @@ def _codes(value: str | None) -> tuple[str, ...]:
 
 
 _FLAGS = (
-    click.option("--asr", type=click.Choice(["whisper", "transcribe"]), default="whisper", show_default=True,
+    click.option("--asr", type=click.Choice(ASR_ENGINES), default="whisper", show_default=True,
                  help="Who writes the words: faster-whisper here, or Amazon Transcribe jobs (needs the aws extra, "
                       "AWS credentials and --s3-bucket; docs/TRANSCRIBE.md)."),
     click.option("--s3-bucket", default=None, help="--asr transcribe: the bucket for the recordings and results."),
@@ -52,7 +47,7 @@ _FLAGS = (
     click.option("--transcribe-kms-key", default=None, help="--asr transcribe: KMS key for Call Analytics results."),
     click.option("--transcribe-summary", is_flag=True,
                  help="--asr transcribe: Call Analytics' generative call summary (kept as the ContactSummary)."),
-    click.option("--transcribe-timeout", callback=_duration, default="2:00:00", show_default=True,
+    click.option("--transcribe-timeout", callback=parse_duration, default="2:00:00", show_default=True,
                  help="--asr transcribe: how long to wait for one job (it goes on running; a re-run picks it up)."),
 )
 
