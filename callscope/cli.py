@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from callscope import __version__
-from callscope.cli_params import parse_duration
+from callscope.cli_params import parse_duration, read_vocabulary
 from callscope.cli_transcribe import amazon_transcribe_flags, transcribe_options
 from callscope.errors import CallscopeError
 from callscope.inputs.options import ChatOptions
@@ -228,16 +228,10 @@ def _analysis_store(location: str | None):
     return open_store_or_fail(location) if location else None
 
 
-def _with_vocabulary(options, vocabulary_file: Path | None):
-    if vocabulary_file is None:
+def _with_vocabulary(options, path: Path | None):
+    if path is None:
         return options
-    from callscope.transcription.vocabulary import load_vocabulary
-
-    try:
-        vocabulary = load_vocabulary(vocabulary_file)
-    except CallscopeError as error:
-        raise click.BadParameter(str(error), param_hint="'--vocabulary'") from None
-    return replace(options, transcription=replace(options.transcription, vocabulary=vocabulary))
+    return replace(options, transcription=replace(options.transcription, vocabulary=read_vocabulary(path)))
 
 
 def _insight_options(backend: str, model: str | None, url: str | None, region: str | None,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from callscope.cli_params import read_vocabulary
 from callscope.errors import CallscopeError
 from callscope.options import BUNDLED_MODEL
 
@@ -46,14 +47,9 @@ def _whisper_system(model: str, beam_size: int, compute_type: str, no_vad: bool,
                     vocabulary_file: Path | None, diarizer: str, threads: int):
     """The configuration the flags describe; a vocabulary file that cannot be read is one line."""
     from callscope.accuracy.whisper_system import whisper_asr
-    from callscope.transcription.vocabulary import load_vocabulary
 
-    try:
-        vocabulary = load_vocabulary(vocabulary_file) if vocabulary_file else None
-    except CallscopeError as error:
-        raise click.BadParameter(str(error), param_hint="'--vocabulary'") from None
-    return whisper_asr(model=model, beam_size=beam_size, compute_type=compute_type, vad=not no_vad,
-                       language=language, vocabulary=vocabulary, diarizer=diarizer, threads=threads)
+    return whisper_asr(model=model, beam_size=beam_size, compute_type=compute_type, vad=not no_vad, language=language,
+                       vocabulary=read_vocabulary(vocabulary_file), diarizer=diarizer, threads=threads)
 
 
 def _open_lab(path: Path | None):

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
+
+from callscope.errors import CallscopeError
+
+if TYPE_CHECKING:
+    from callscope.transcription.vocabulary import Vocabulary
 
 
 def parse_duration(_ctx, _param, value: str) -> float:
@@ -15,3 +23,15 @@ def parse_duration(_ctx, _param, value: str) -> float:
     for part in parts:
         seconds = seconds * 60 + part
     return seconds
+
+
+def read_vocabulary(path: Path | None) -> Vocabulary | None:
+    """The --vocabulary file, read now: one that cannot be read is one line and exit code 2."""
+    if path is None:
+        return None
+    from callscope.transcription.vocabulary import load_vocabulary
+
+    try:
+        return load_vocabulary(path)
+    except CallscopeError as error:
+        raise click.BadParameter(str(error), param_hint="'--vocabulary'") from None
