@@ -458,3 +458,24 @@ def test_a_request_refused_before_sending_is_one_line_for_that_call(aws, tmp_pat
     assert (failure["file"], failure["kind"]) == (str(stereo), "bad_request")
     assert failure["error"].startswith("an output location needs a data access role ARN")  # the problem alone
     assert (tmp_path / "out" / "b-mono.json").is_file()
+
+
+def test_a_corrupt_recording_is_one_line_and_the_other_call_goes_to_transcribe(aws, tmp_path):
+    s3, stubber = aws
+    calls = tmp_path / "calls"
+    good = _clip(MONO, calls / "good.wav", 8.0)
+    (calls / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot really audio")
+    sha, media = _media(good)
+    name = job_name(sha, TranscribeJobRequest(media, language_code="en-US", show_speaker_labels=True))
+    _put_json(s3, f"callscope/transcripts/{name}.json", _standard_document(name, WORDS[:8]))
+    finished = _standard_job(name, "COMPLETED", media,
+                             Transcript={"TranscriptFileUri": _s3_uri(f"callscope/transcripts/{name}.json")})
+    for _ in range(2):  # only the good call reaches Transcribe: the start pass, then its turn
+        stubber.add_response("get_transcription_job", finished, {"TranscriptionJobName": name})
+
+    outcome = _analyze(str(calls), "--out", str(tmp_path / "out"))
+
+    assert outcome.exit_code == 1 and "Traceback" not in outcome.output
+    (failure,) = [json.loads(line) for line in (tmp_path / "out" / "failures.jsonl").read_text().splitlines()]
+    assert failure["file"] == str(calls / "broken.wav") and "\n" not in failure["error"]
+    assert (tmp_path / "out" / "good.json").is_file()
