@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from callscope.enrichment import Enricher
+    from callscope.model import Conversation
 
 DATA = Path(os.environ.get("CALLSCOPE_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 AUTO_REPAIRS = DATA / "lca_auto_repairs" / "Auto_Repairs_40_stereo_ch0customer_ch1agent.wav"
@@ -15,6 +20,14 @@ PCA_REFERENCE_JSON = DATA / "pca_samples" / "pca_output_testfile.json"
 JFK = DATA / "faster_whisper_tests" / "jfk.flac"
 STEREO_TWO_UTTERANCES = DATA / "faster_whisper_tests" / "stereo_diarization.wav"
 PYANNOTE_SAMPLE = DATA / "pyannote_sample" / "sample.wav"
+
+# What tiny.en and the embedded diarizer made of three of those calls on one machine, frozen
+# (tests/data/frozen_transcripts/README.md). The models' words differ a little between processors,
+# so a test of text rules (categories, insights, entities, roles) reads these, not the model's output.
+FROZEN = Path(__file__).resolve().parent / "data" / "frozen_transcripts"
+FROZEN_DEMO_CALL = FROZEN / "demo-call.json"
+FROZEN_AUTO_REPAIRS = FROZEN / "auto-repairs.json"
+FROZEN_PCA_MONO = FROZEN / "pca-mono.json"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -63,6 +76,13 @@ def offline_hub_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     return tmp_path
+
+
+def frozen_call(path: Path, enrichers: list[Enricher] | None = None) -> Conversation:
+    """A frozen transcript read through callscope's input path, then enriched like a recording."""
+    from callscope.pipeline import analyze_transcript
+
+    return analyze_transcript(path, enrichers=enrichers)
 
 
 def fake_aws_variables(region: str = "us-east-1") -> dict[str, str]:

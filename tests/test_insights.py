@@ -3,7 +3,8 @@ stages) and the embedded default on a real call.
 
 LLM backends are network services; here `ScriptedBackend`, defined below, stands in for one: it
 implements the LLMBackend protocol, records every request it receives and answers from a script.
-Everything else is the product itself, run on the demo call (a lost card) analysed for real.
+Everything else is the product itself, run on the demo call (a lost card): its frozen transcript,
+analysed for real.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from callscope.insights.runner import NEEDS_LLM, InsightRunner
 from callscope.insights.transcript import chunk_lines, estimate_tokens, transcript_lines
 from callscope.model import AudioSource, Conversation, Role, Speaker, Turn, Word
 from callscope.output.pca import to_pca, validation_errors
-from tests.conftest import DEMO_CALL
+from tests.conftest import FROZEN_DEMO_CALL, frozen_call
 
 SHIPPED_NAMES = ["summary", "agent_sentiment", "customer_sentiment", "action_items", "call_driver",
                  "issue_resolved", "callback_needed", "greeted", "verified_identity", "asked_for_feedback"]
@@ -285,15 +286,15 @@ def test_chunks_cover_every_line_in_order_and_fit_the_budget():
 # --- the real demo call ------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_call(transcriber):
-    """demo-call.mp3 (a customer whose cards were stolen from her car) analysed once, with the
+def demo_call():
+    """demo-call.mp3 (a customer whose cards were stolen from her car) as tiny.en heard it, frozen
+    (conftest.FROZEN_DEMO_CALL: the rules must read the same words on every processor), with the
     default enrichers (sentiment, issues, categories; entities are not read by insights)."""
     from callscope.engines import load_enrichers
     from callscope.options import AnalyzeOptions
-    from callscope.pipeline import analyze_call
 
     enrichers = [enricher for enricher in load_enrichers(AnalyzeOptions()) if enricher.aspect != "entities"]
-    return analyze_call(DEMO_CALL, transcriber, AnalyzeOptions(), enrichers=enrichers)
+    return frozen_call(FROZEN_DEMO_CALL, enrichers)
 
 
 def test_embedded_default_on_the_demo_call(demo_call):
