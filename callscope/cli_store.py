@@ -13,6 +13,8 @@ from callscope.store.base import Store
 from callscope.store.opening import open_store
 
 
+MAX_SEARCH_LIMIT = 1_000_000  # calls on one page of `callscope search`; --continuation reads on
+
 STORE_HELP = ("SQLite store file, or dynamodb://TABLE[?region=R&endpoint_url=URL&create=1] (default: "
               "$CALLSCOPE_STORE, else callscope.db here).")
 
@@ -45,7 +47,10 @@ def parse_moment(value: str | None, before=None):
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", value)
     if match:
         unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match[2]]
-        return (before or datetime.now()) - timedelta(**{unit: float(match[1])})
+        try:
+            return (before or datetime.now()) - timedelta(**{unit: float(match[1])})
+        except OverflowError:  # more than a timedelta holds, or a moment before year 1
+            raise click.BadParameter(f"'{value}' reaches back before the year 1") from None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -87,7 +92,8 @@ def load(directory: Path, store_location: str | None) -> None:
 @click.option("--category", default="", help="A matched category name.")
 @click.option("--language", default="", help="Language code as in the documents (en-US, fr).")
 @click.option("--text", default="", help="Words that must all occur in the transcript.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_SEARCH_LIMIT), default=50, show_default=True,
+              help="Calls per page.")
 @click.option("--continuation", default=None, help="Token printed after a full page: the next page.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
 def search(store_location: str | None, since, until, agent: str, customer_sentiment_below: float | None,

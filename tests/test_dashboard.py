@@ -84,10 +84,14 @@ def test_api_continuation_walks_every_call_once(server):
     ("sentiment_change=sideways", "sentiment_change"),
     ("customer_sentiment_below=low", "customer_sentiment_below"),
     ("limit=0", "limit"),
+    ("since=800000d", "800000d"),  # before year 1
+    ("until=99999999999d", "99999999999d"),  # more than a timedelta holds
 ])
 def test_api_bad_filters_are_422_with_a_reason(server, query, message):
     status, body = server.json(f"/api/calls?{query}")
     assert status == 422 and message in body["detail"]
+    status, _, page = server.request(f"/?{query}")
+    assert status == 422 and message in page.decode() and "Traceback" not in page.decode()
 
 
 def test_api_call_document_and_links(server, dataset):

@@ -177,7 +177,7 @@ class DynamoDbStore:
         limit = max(int(query.limit), 1)
         found: list[tuple[str, CallRecord]] = []
         with self._errors():
-            for match in self._matches(query, after, first_batch=limit + 1):
+            for match in self._matches(query, after, first_batch=min(limit + 1, _MAX_BATCH)):
                 found.append(match)
                 if len(found) > limit:  # one more than asked says whether another page follows
                     break

@@ -19,6 +19,7 @@ from callscope.store.records import StoredCall, record_from_pca
 
 BUSY_TIMEOUT_S = 60.0  # a writer waits this long for another's transaction before giving up
 _NO_TIME = ""  # sorts after every real time in a descending list
+_MAX_LIMIT = 2 ** 63 - 2  # SQLite integers are 64-bit; the query asks for one row more than the page
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -145,7 +146,7 @@ class SqliteStore:
             time, call_id = _decode_token(query.continuation)
             where.append("(c.conversation_time < ? OR (c.conversation_time = ? AND c.id < ?))")
             params += [time, time, call_id]
-        limit = max(int(query.limit), 1)
+        limit = min(max(int(query.limit), 1), _MAX_LIMIT)
         rows = self._db.execute(
             f"SELECT c.id, {', '.join('c.' + col for col in _COLUMNS.split(', '))} FROM calls c"
             f" {_where(where)} ORDER BY c.conversation_time DESC, c.id DESC LIMIT ?",
