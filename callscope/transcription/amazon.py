@@ -26,6 +26,7 @@ from callscope.aws.job_info import transcription_job
 from callscope.aws.s3_objects import read_result, upload_media
 from callscope.aws.transcribe_requests import CallAnalyticsJobRequest, JobRequest, TranscribeJobRequest, job_name
 from callscope.aws.transcribe_runs import PollPolicy, run_job, start_job
+from callscope.errors import InputError
 from callscope.model import TranscriptionJob
 from callscope.options import AmazonTranscribeOptions, SpeakerOptions
 from callscope.speakers.channels import is_fake_stereo
@@ -91,16 +92,29 @@ class AmazonTranscribeService:
         return api == "analytics" or (api == "auto" and self.separate_channels(audio))
 
     def separate_channels(self, audio: DecodedAudio) -> bool:
-        """Whether each channel is a participant: stereo, and not the same signal twice."""
+        """Whether each channel is a participant: stereo, and not the same signal twice.
+
+        More channels than two that differ are refused: Transcribe identifies two channels at most, and
+        a job would silently drop the others."""
         samples = audio.samples
-        return samples.shape[0] > 1 and not is_fake_stereo(samples, self.speakers.fake_stereo_db)
+        separate = samples.shape[0] > 1 and not is_fake_stereo(samples, self.speakers.fake_stereo_db)
+        if separate and samples.shape[0] > 2:
+            raise InputError(
+                audio.source.path,
+                f"has {samples.shape[0]} channels that differ; Amazon Transcribe separates two at most "
+                "(analyse it with the local models, which give each channel its speaker)",
+                "too_many_channels",
+            )
+        return separate
 
     def _request(self, path: Path, audio: DecodedAudio) -> tuple[JobRequest, str]:
         """The job's request and name; the recording is uploaded on the way when need be."""
         sha256 = audio.source.sha256
+        # The channels are checked first: a recording Transcribe cannot separate is not uploaded.
+        call_analytics, separate_channels = self.uses_call_analytics(audio), self.separate_channels(audio)
         media_uri = self.media_uris.get(sha256) or upload_media(
             self._s3(), path, self.options.bucket, self._key("media"), sha256)
-        request = self.request_for(media_uri, self.uses_call_analytics(audio), self.separate_channels(audio))
+        request = self.request_for(media_uri, call_analytics, separate_channels)
         name = job_name(sha256, request)
         output_key = self._key("transcripts", f"{name}.json")
         if isinstance(request, CallAnalyticsJobRequest):
