@@ -52,6 +52,17 @@ def _whisper_system(model: str, beam_size: int, compute_type: str, no_vad: bool,
                        vocabulary=read_vocabulary(vocabulary_file), diarizer=diarizer, threads=threads)
 
 
+def _require_scoring() -> None:
+    """Scoring needs the `eval` extra: without it, one line and exit 2 before any recording is transcribed."""
+    from callscope.evaluation.words import _libraries  # the scorer's own imports, so the check cannot drift
+
+    try:
+        _libraries()
+    except CallscopeError as error:
+        click.echo(f"callscope: error: {error}", err=True)
+        sys.exit(2)
+
+
 def _open_lab(path: Path | None):
     from callscope.accuracy.lab import DEFAULT_LAB, Lab
 
@@ -115,6 +126,7 @@ def eval_asr(folder: Path, model: str, beam_size: int, compute_type: str, no_vad
     scored with the same configuration are not transcribed again."""
     from rich.console import Console
 
+    _require_scoring()
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         if engine == "transcribe":
@@ -222,6 +234,8 @@ def leaderboard(lab_path: Path | None, folder: Path | None, per_file: bool, as_j
 
     from callscope.accuracy.leaderboard import build_leaderboard
 
+    if folder is not None:
+        _require_scoring()
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     failed = False
     with _open_lab(lab_path) as lab:
@@ -321,6 +335,7 @@ def eval_heal(folder: Path, held_out: tuple[str, ...], keywords: Path | None, mi
     from callscope.accuracy.self_heal import judge, learn_vocabulary
     from callscope.transcription.vocabulary import vocabulary_of
 
+    _require_scoring()
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     base = _whisper_system(model, beam_size, compute_type, no_vad, language, vocabulary_file, diarizer, threads)
     found = _labelled(folder, console)

@@ -102,13 +102,15 @@ def test_a_huge_limit_reads_every_call_from_the_sqlite_store(store_path):
 
 # --- item 5: extras that are not installed -------------------------------------------------------
 
-def test_eval_asr_without_the_eval_extra_is_one_line(tmp_path):
+@pytest.mark.parametrize("command", [["eval", "asr", "labelled", "--diarizer", "none"],
+                                     ["eval", "heal", "labelled", "--held-out", "other*"],
+                                     ["leaderboard", "--update", "labelled"]])
+def test_scoring_without_the_eval_extra_is_one_line(tmp_path, command):
     labelled = tmp_path / "labelled"
     labelled.mkdir()
     shutil.copy(JFK, labelled / JFK.name)
     (labelled / "jfk.txt").write_text("And so my fellow Americans\n")
-    done = run_without(tmp_path, ["jiwer"], ["callscope", "eval", "asr", str(labelled), "--lab",
-                                             str(tmp_path / "lab.db"), "--diarizer", "none"])
+    done = run_without(tmp_path, ["jiwer"], ["callscope", *command, "--lab", str(tmp_path / "lab.db")])
     assert done.returncode == 2, done.stderr
     line = one_line_error(done.stderr)
     assert "jiwer" in line and "callscope[eval]" in line
