@@ -2,7 +2,7 @@
 
 SageMaker passes no arguments to `serve`; it configures containers through the environment, so
 every option has an environment variable: SM_MODEL_DIR, SAGEMAKER_BIND_TO_PORT, CALLSCOPE_THREADS,
-CALLSCOPE_DEVICE. A flag given on the command line wins.
+CALLSCOPE_DEVICE, CALLSCOPE_READ_TIMEOUT. A flag given on the command line wins.
 """
 
 from __future__ import annotations
@@ -34,7 +34,21 @@ def _parser() -> argparse.ArgumentParser:
                         help="where the model runs (CALLSCOPE_DEVICE, else auto: a GPU when there is one)")
     parser.add_argument("--max-body-mb", type=int, default=ServerConfig.max_body_bytes // 2**20,
                         help="largest request body; larger calls go by S3 URI")
+    parser.add_argument("--read-timeout", type=_seconds, default=env("CALLSCOPE_READ_TIMEOUT",
+                                                                      f"{ServerConfig.read_timeout_s:g}"),
+                        help="seconds a client may send nothing before it is dropped (CALLSCOPE_READ_TIMEOUT, "
+                             "else 60)")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds above 0")
+    return seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         from callscope.serving.transcription import load
     if not args.model_dir.is_dir():
         log(f"model directory {args.model_dir} not found: using the model that ships with callscope")
-    config = ServerConfig(host=args.host, port=args.port, max_body_bytes=args.max_body_mb * 2**20)
+    config = ServerConfig(host=args.host, port=args.port, max_body_bytes=args.max_body_mb * 2**20,
+                          read_timeout_s=args.read_timeout)
     return serve(config, partial(load, args.model_dir, threads=args.threads, device=args.device))
 
 

@@ -14,6 +14,9 @@ from callscope.audio.decode import AUDIO_EXTENSIONS
 from callscope.errors import CallscopeError, first_line
 
 AUDIO_FIELDS = frozenset({"audio_base64", "audio_s3_uri"})
+# A request is a few levels deep (a timeline's segments are 4); far deeper JSON would only exhaust the
+# recursion limit of whatever walks it later (json.dumps in an error message, the model's checks).
+MAX_NESTING = 32
 # SageMaker passes InvokeEndpoint's CustomAttributes in this header: parameters of raw-audio requests.
 ATTRIBUTES_HEADER = "X-Amzn-SageMaker-Custom-Attributes"
 
@@ -129,6 +132,10 @@ def _from_json(body: bytes, workdir: Path, fetcher: S3Fetcher) -> Invocation:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RequestError(f"request body is not valid JSON ({first_line(error)})") from None
+    except RecursionError:  # the parser recurses per level: thousands of [ or { exhaust the stack
+        raise RequestError(f"request JSON nested deeper than {MAX_NESTING} levels") from None
+    if _nesting(data) > MAX_NESTING:
+        raise RequestError(f"request JSON nested deeper than {MAX_NESTING} levels")
     if not isinstance(data, dict):
         raise RequestError("request body must be a JSON object")
     given = AUDIO_FIELDS & data.keys()
@@ -149,6 +156,18 @@ def _from_json(body: bytes, workdir: Path, fetcher: S3Fetcher) -> Invocation:
     with open(download, "rb") as handle:
         path = download.rename(workdir / f"audio{_sniff(handle.read(64))}")
     return Invocation(path, uri, key_path.stem or "audio", parameters)
+
+
+def _nesting(value: Any) -> int:
+    """How many arrays and objects deep `value` goes, counted without recursion (stops past MAX_NESTING)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending and deepest <= MAX_NESTING:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _decode_base64(text: Any) -> bytes:

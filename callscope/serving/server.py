@@ -3,6 +3,14 @@
 `GET /ping` is 200 once the model is loaded (503 before); `POST /invocations` takes JSON or raw
 audio and answers JSON. Every error is one JSON line, `{"error": "..."}`: 400 for a bad request,
 500 otherwise; tracebacks go to stderr only. One log line per request goes to stderr (CloudWatch).
+
+Hostile or broken clients cost one line at most: a connection silent for `read_timeout_s` is closed
+(408 when it stopped mid-body), a body shorter than its Content-Length is refused undecoded, and a
+client gone before its reply is noted without a traceback.
+
+uvicorn (the dashboard's server) was weighed for this and not taken: it times out only idle keep-alive
+connections, not a request's headers or body (checked with uvicorn 0.55), so stalled clients would be
+held for ever, and it has no body limit either.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ class ServerConfig:
     host: str = "0.0.0.0"  # all interfaces: SageMaker connects from outside the container
     port: int = 8080
     max_body_bytes: int = 200 * 2**20  # larger calls go by S3 URI
+    read_timeout_s: float = 60.0  # a client silent this long mid-request (or idle between requests) is dropped
 
 
 def log(message: str) -> None:
@@ -54,6 +63,13 @@ class ModelServer(ThreadingHTTPServer):
         # One inference at a time: each already uses every core, and /ping stays answered meanwhile.
         self.inference = threading.Lock()
         self.load_failed = False
+
+    def handle_error(self, request, client_address) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):  # reset or closed by the client: nobody is left to answer
+            log(f"{client_address[0]}:{client_address[1]} closed the connection ({type(error).__name__})")
+            return
+        super().handle_error(request, client_address)  # a bug: its traceback goes to stderr
 
     def load(self, loader: Callable[[], Model]) -> None:
         """Load the model (in a thread, so /ping answers 503 meanwhile); stop the server if it fails."""
@@ -92,6 +108,14 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: SageMaker reuses connections
     server_version = "callscope"
 
+    def setup(self) -> None:
+        self.timeout = self.server.config.read_timeout_s  # StreamRequestHandler sets it on the socket
+        super().setup()
+
+    def handle_one_request(self) -> None:
+        self.requestline = ""  # set again once a request line arrives: a time-out before it is an idle connection
+        super().handle_one_request()
+
     def do_GET(self) -> None:
         if self.path != "/ping":
             self._reply(404, {"error": f"no such path: {self.path[:100]}"})
@@ -104,6 +128,8 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         try:
             status, payload = self._invoke()
+        except ConnectionError:  # the client left mid-request: ModelServer.handle_error notes it
+            raise
         except Exception as error:  # the last guard: one line out, the traceback to the log only
             traceback.print_exc(file=sys.stderr)
             status, payload = 500, {"error": f"internal error: {first_line(error)}"}
@@ -117,17 +143,10 @@ class _Handler(BaseHTTPRequestHandler):
         if model is None:
             self._discard_body()
             return 503, {"error": "model is still loading"}
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            self.close_connection = True
-            return 411, {"error": "Content-Length header required"}
-        if int(length) > self.server.config.max_body_bytes:
-            self.close_connection = True  # the body is left unread
-            return 413, {"error": f"request body over {self.server.config.max_body_bytes} bytes: pass an S3 URI"}
-        body = self.rfile.read(int(length))
         with tempfile.TemporaryDirectory(prefix="callscope-") as workdir:
             invocation: Invocation | None = None
             try:
+                body = self._read_body()
                 invocation = read_invocation(
                     body, self.headers.get("Content-Type", ""), self.headers.get(ATTRIBUTES_HEADER, ""),
                     Path(workdir), self.server.fetcher)
@@ -144,14 +163,42 @@ class _Handler(BaseHTTPRequestHandler):
             except CallscopeError as error:
                 return 500, {"error": first_line(error)}
 
-    def _discard_body(self) -> None:
+    def _read_body(self) -> bytes:
+        """The whole body, or RequestError (and the connection closes: what is left of it is unreadable)."""
         length = self.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) <= self.server.config.max_body_bytes:
-            self.rfile.read(int(length))
+        limit = self.server.config.max_body_bytes
+        problem = None
+        if not length.isdigit():
+            problem = RequestError("Content-Length header required", status=411)
+        elif int(length) > limit:  # the body is left unread
+            problem = RequestError(f"request body over {limit} bytes: pass an S3 URI", status=413)
         else:
-            self.close_connection = True
+            try:
+                body = self.rfile.read(int(length))
+            except TimeoutError:
+                problem = RequestError(
+                    f"request body stalled: nothing received for {self.server.config.read_timeout_s:g} s", status=408)
+            else:
+                if len(body) == int(length):
+                    return body
+                # The client closed its side early: what came is not the request it meant to send.
+                problem = RequestError(f"request body cut short: {len(body)} of {length} bytes (Content-Length)")
+        self.close_connection = True
+        raise problem
+
+    def _discard_body(self) -> None:
+        try:
+            self._read_body()
+        except RequestError:
+            pass  # the connection closes instead
 
     def _reply(self, status: int, payload: dict[str, Any], seconds: float | None = None) -> None:
+        # Logged before the answer goes out, so a client holding it can rely on the line being there.
+        path = getattr(self, "path", "")  # unset on a malformed request line
+        if path != "/ping" or status != 200:  # health checks every few seconds would drown the log
+            took = f" {seconds * 1000:.0f} ms" if seconds is not None else ""
+            error = f": {payload['error']}" if "error" in payload else ""
+            log(f"{self.command or '-'} {path[:100] or '-'} {status}{took}{error}")
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -159,13 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        # Logged before the body goes out, so a client holding its answer can rely on the line being there.
-        path = getattr(self, "path", "")  # unset on a malformed request line
-        if path != "/ping" or status != 200:  # health checks every few seconds would drown the log
-            took = f" {seconds * 1000:.0f} ms" if seconds is not None else ""
-            error = f": {payload['error']}" if "error" in payload else ""
-            log(f"{self.command or '-'} {path[:100] or '-'} {status}{took}{error}")
-        self.wfile.write(data)
+        self.wfile.write(data)  # a client gone by now raises ConnectionError: ModelServer.handle_error notes it
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         # Malformed requests and unsupported methods: JSON like every other answer, not an HTML page.
@@ -174,6 +215,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_request(self, code="-", size="-") -> None:
         pass  # _reply writes the one line per request
+
+    def log_error(self, format: str, *args) -> None:
+        if format.startswith("Request timed out"):  # the standard library's time-out before do_GET/do_POST
+            if self.requestline:  # a request began, then its headers stalled
+                log(f"{self.requestline[:100]}: headers stalled, nothing received for "
+                    f"{self.server.config.read_timeout_s:g} s: connection closed")
+            return  # an idle keep-alive connection (or one that never spoke) closes quietly
+        log(format % args)
 
     def log_message(self, format: str, *args) -> None:
         log(format % args)
