@@ -191,3 +191,46 @@ def test_the_read_timeout_comes_from_the_flag_or_the_environment(monkeypatch, tm
             entry.main(["transcription", *model_dir, "--read-timeout", bad])
         assert stopped.value.code == 2
         assert f"'{bad}' is not a number of seconds above 0" in capsys.readouterr().err
+
+
+# --- callscope load and the transcript readers on deeply nested JSON ------------------------------
+
+def _deep_json(path):
+    path.write_text("[" * DEEP + "]" * DEEP, encoding="utf-8")
+    return path
+
+
+def test_load_reports_a_deeply_nested_file_in_one_line_and_loads_the_rest(tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from callscope.cli import main
+    from callscope.store import SqliteStore
+    from tests.conftest import PCA_REFERENCE_JSON
+
+    results = tmp_path / "results"
+    results.mkdir()
+    _deep_json(results / "a-deep.json")  # first in the folder's order: the files after it must still load
+    shutil.copy(PCA_REFERENCE_JSON, results / "b-call.json")
+    outcome = CliRunner().invoke(main, ["load", str(results), "--store", str(tmp_path / "calls.db")])
+    assert outcome.exit_code == 1, outcome.output  # a failed file, as for any corrupt JSON
+    assert outcome.exception is None or isinstance(outcome.exception, SystemExit), outcome.exception
+    failed = [line for line in outcome.output.splitlines() if line.startswith("failed")]
+    assert len(failed) == 1 and "a-deep.json" in failed[0] and "nested" in failed[0]
+    assert outcome.output.splitlines()[-1].startswith("1 loaded, 0 skipped, 1 failed")
+    assert "Traceback" not in outcome.output
+    with SqliteStore(tmp_path / "calls.db") as store:
+        assert store.count() == 1
+
+
+def test_transcript_readers_refuse_a_deeply_nested_file_in_one_line(tmp_path):
+    from callscope.errors import InputError
+    from callscope.inputs.detect import is_transcript_candidate
+    from callscope.inputs.load import load_transcript
+
+    deep = _deep_json(tmp_path / "chat.json")
+    with pytest.raises(InputError) as caught:
+        load_transcript(deep)
+    assert caught.value.path == str(deep) and "nested" in caught.value.problem and "\n" not in str(caught.value)
+    assert not is_transcript_candidate(deep)  # a folder scan passes it over

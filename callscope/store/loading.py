@@ -44,6 +44,9 @@ def load_directory(store: Store, directory: Path, on_problem: Callable[[str, str
         except (OSError, UnicodeDecodeError, ValueError) as error:
             note("failed", path, f"cannot read JSON: {first_line(error)}")
             continue
+        except RecursionError:  # the parser recurses per level: thousands of [ or { exhaust the stack
+            note("failed", path, "cannot read JSON: nested too deeply")
+            continue
         if not is_pca_like(document):
             note("skipped", path, "not a PCA document")
             continue
