@@ -128,7 +128,7 @@ def test_pipeline_scripts_without_the_pipelines_extra_are_one_line(tmp_path, mis
     done = run_without(tmp_path, missing, command)
     assert done.returncode == 2, (done.stdout, done.stderr)
     line = one_line_error(done.stderr)
-    assert missing[0] in line and "callscope[pipelines]" in line
+    assert any(name in line for name in missing) and "callscope[pipelines]" in line
 
 
 def test_a_huge_limit_reads_every_call_from_the_dynamodb_store(dynamodb_endpoint):
@@ -142,3 +142,9 @@ def test_a_huge_limit_reads_every_call_from_the_dynamodb_store(dynamodb_endpoint
         page = store.search(SearchQuery(limit=2 ** 63 - 1))
     assert [record.guid for record in page.records] == ["new", "old"] and page.continuation is None
     assert all(0 < query["Limit"] <= 2 ** 31 - 1 for query in requests.named("Query")) and requests.named("Query")
+
+
+def test_a_pipeline_module_that_does_not_exist_is_one_line(tmp_path):
+    done = subprocess.run([str(BIN / "get-pipeline-definition"), "--module-name", "no_such_pipeline_module"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert done.returncode == 2 and "no_such_pipeline_module" in one_line_error(done.stderr)

@@ -14,7 +14,12 @@ import importlib
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
+
+from pipelines.post_call_analytics.extra import missing_extra
 
 _DEFAULT_MODULE = "pipelines.post_call_analytics.pipeline"
 # Building a definition needs a role and a bucket but no AWS call when both are given.
@@ -24,7 +29,25 @@ _OFFLINE_KWARGS = {"region": "us-east-1", "role": "arn:aws:iam::000000000000:rol
 
 def _pipeline(module_name: str, kwargs: dict):
     os.environ.setdefault("AWS_DEFAULT_REGION", kwargs.get("region", "us-east-1"))  # sagemaker.mlops needs one
-    return importlib.import_module(module_name).get_pipeline(**kwargs)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and (module_name == error.name or module_name.startswith(error.name + ".")):
+            _fail(f"--module-name {module_name}: no such module")
+        raise
+    return module.get_pipeline(**kwargs)
+
+
+@contextmanager
+def _pipelines_extra() -> Iterator[None]:
+    """Without the `pipelines` extra, one line naming it and exit 2."""
+    try:
+        yield
+    except ModuleNotFoundError as error:
+        message = missing_extra(error)
+        if message is None:
+            raise
+        _fail(message)
 
 
 def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -33,7 +56,7 @@ def _common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
 
@@ -42,7 +65,8 @@ def get_pipeline_definition(argv: list[str] | None = None) -> None:
     parser = _common(argparse.ArgumentParser(description="Print (or write) the pipeline definition JSON."))
     parser.add_argument("--file-name", type=Path, default=None, help="write here instead of printing")
     args = parser.parse_args(argv)
-    definition = json.dumps(json.loads(_pipeline(args.module_name, args.kwargs).definition()), indent=2)
+    with _pipelines_extra():
+        definition = json.dumps(json.loads(_pipeline(args.module_name, args.kwargs).definition()), indent=2)
     if args.file_name:
         args.file_name.write_text(definition + "\n")
     else:
@@ -56,17 +80,18 @@ def run_pipeline(argv: list[str] | None = None) -> None:
     parser.add_argument("--parameters", type=json.loads, default={}, help="execution parameters, name -> value")
     parser.add_argument("--no-start", action="store_true", help="only create or update the pipeline")
     args = parser.parse_args(argv)
-    from botocore.exceptions import BotoCoreError, ClientError
+    with _pipelines_extra():
+        from botocore.exceptions import BotoCoreError, ClientError
 
-    try:
-        pipeline = _pipeline(args.module_name, {"role": args.role_arn, **args.kwargs})
-        response = pipeline.upsert(role_arn=args.role_arn, tags=args.tags)
-        print(f"pipeline: {response['PipelineArn']}")
-        if not args.no_start:
-            execution = pipeline.start(parameters=args.parameters or None)
-            print(f"execution: {execution.arn if hasattr(execution, 'arn') else execution}")
-    except (ClientError, BotoCoreError) as error:
-        _fail(str(error).splitlines()[0])
+        try:
+            pipeline = _pipeline(args.module_name, {"role": args.role_arn, **args.kwargs})
+            response = pipeline.upsert(role_arn=args.role_arn, tags=args.tags)
+            print(f"pipeline: {response['PipelineArn']}")
+            if not args.no_start:
+                execution = pipeline.start(parameters=args.parameters or None)
+                print(f"execution: {execution.arn if hasattr(execution, 'arn') else execution}")
+        except (ClientError, BotoCoreError) as error:
+            _fail(str(error).splitlines()[0])
 
 
 def run_pipeline_locally(argv: list[str] | None = None) -> None:
@@ -84,7 +109,8 @@ def run_pipeline_locally(argv: list[str] | None = None) -> None:
         if not separator:
             _fail(f"--param {item!r} is not NAME=VALUE")
         parameters[name] = _typed(value)
-    definition = json.loads(_pipeline(args.module_name, {**_OFFLINE_KWARGS, **args.kwargs}).definition())
+    with _pipelines_extra():
+        definition = json.loads(_pipeline(args.module_name, {**_OFFLINE_KWARGS, **args.kwargs}).definition())
     try:
         run = LocalPipelineRunner(definition, args.s3_root, args.workdir).run(parameters)
     except LocalPipelineFailure as error:

@@ -24,7 +24,7 @@ error with ``--require-same-run``.
 
 Exit codes: 0 written; 2 a group does not exist, has no approved package, a pinned package is no
 longer approved, the packages come from different runs under
-``--require-same-run``, or bad arguments; 1 any other AWS error. Errors are one line on stderr.
+``--require-same-run``, bad arguments, or boto3 not installed (the ``pipelines`` extra); 1 any other AWS error. Errors are one line on stderr.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from pipelines.post_call_analytics.extra import missing_extra
 
 PROG = "promote-models"
 MODEL_KINDS = ("diarization", "transcription")
@@ -437,6 +439,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         out, deployments = promote(args, client, region)
     except PromotionError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:  # boto3 comes with the `pipelines` extra
+        message = missing_extra(error)
+        if message is None:
+            raise
+        print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
     except Exception as error:  # AWS errors (access denied, no credentials, throttling): one line
         if type(error).__module__.split(".")[0] not in ("botocore", "boto3"):
