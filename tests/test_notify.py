@@ -117,6 +117,10 @@ def test_targets_parse():
     ("sns:call-alerts", "not an SNS topic ARN"),
     ("https://", "not an http(s) URL with a host"),
     ("http://hooks.example.com:http/x", "port"),
+    ("http://[::1/x", "http://[::1: not a valid URL"),
+    ("https://[hooks.example.com]/secret", "https://[hooks.example.com]: not a valid URL"),
+    ("https://u:pw@hooks.example\uff03com/secret", "https://hooks.example\uff03com: not a valid URL"),
+    ("smtp://[::1?to=a@x.com&from=r@x.com", "smtp://[::1: not a valid URL"),
 ])
 def test_bad_targets_say_what_is_wrong(target, message):
     with pytest.raises(BadTarget, match=None) as caught:
@@ -443,6 +447,17 @@ def test_command_refuses_a_bad_target_before_doing_anything(loaded_store, tmp_pa
     outcome = CliRunner().invoke(main, ["report", "negative", "--store", str(loaded_store), "--out", str(out),
                                         "--notify", "smtp://mail.example.com?to=ops@x.com"])
     assert outcome.exit_code == 2 and "no sender" in outcome.output and not out.exists()
+
+
+@pytest.mark.parametrize("target", ["http://[::1/x", "smtp://[::1?to=ops@x.com&from=c@x.com"])
+def test_command_refuses_an_unsplittable_url_in_one_line(loaded_store, tmp_path, target):
+    out = tmp_path / "never.csv"
+    outcome = CliRunner().invoke(main, ["report", "negative", "--store", str(loaded_store), "--out", str(out),
+                                        "--notify", target])
+    assert outcome.exit_code == 2, outcome.output
+    errors = [line for line in outcome.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "--notify" in errors[0] and "not a valid URL" in errors[0]
+    assert "Traceback" not in outcome.output and not out.exists()
 
 
 def test_command_sns_target(loaded_store, tmp_path, aws):

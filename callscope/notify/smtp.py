@@ -16,7 +16,7 @@ from email.utils import formatdate, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from callscope.notify.message import Notice
-from callscope.notify.targets import BadTarget, NotifyError
+from callscope.notify.targets import BadTarget, NotifyError, split_url
 
 PASSWORD_ENV = "CALLSCOPE_SMTP_PASSWORD"
 TIMEOUT_S = 30.0
@@ -75,7 +75,7 @@ class SmtpNotifier:
 
 
 def parse_smtp(text: str, environ: Mapping[str, str]) -> SmtpNotifier:
-    parts = urlsplit(text)
+    parts = split_url(text)
     implicit_tls = parts.scheme.lower() == "smtps"
     if not parts.hostname:
         raise BadTarget(f"{_redacted(text)}: no SMTP host (smtp://[user@]host[:port]?to=...)")

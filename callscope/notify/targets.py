@@ -8,11 +8,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import SplitResult, urlsplit
 
-from callscope.errors import CallscopeError
+from callscope.errors import CallscopeError, first_line
 from callscope.notify.message import Notice
 
 
@@ -58,6 +60,19 @@ def parse_target(text: str, environ: Mapping[str, str] | None = None) -> Notifie
         return parse_webhook(value, environ)
     raise BadTarget(f"'{_shown(value)}' is not a notify target: use smtp://[user@]host[:port]?to=..., "
                     "sns:arn:aws:sns:REGION:ACCOUNT:TOPIC, or an http(s):// webhook URL")
+
+
+def split_url(text: str) -> SplitResult:
+    """urlsplit, or BadTarget when it cannot split the URL; the message never shows a password or a path."""
+    try:
+        return urlsplit(text)
+    except ValueError as error:  # an unclosed or bad [IPv6] host, characters no host can hold
+        scheme, _, rest = text.partition("://")
+        netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        user, _, host = netloc.rpartition("@")
+        reason = first_line(error).replace(netloc, host) if user else first_line(error)
+        hint = ": an IPv6 host goes in closed brackets, as [::1]" if "[" in host else ""
+        raise BadTarget(f"{_shown(scheme)}://{_shown(host)}: not a valid URL ({reason}){hint}") from None
 
 
 def notify_all(notifiers: Sequence[Notifier], notice: Notice,

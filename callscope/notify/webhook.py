@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from callscope import __version__
 from callscope.notify.message import Notice
-from callscope.notify.targets import BadTarget, NotifyError
+from callscope.notify.targets import BadTarget, NotifyError, split_url
 
 AUTHORIZATION_ENV = "CALLSCOPE_WEBHOOK_AUTHORIZATION"
 TIMEOUT_S = 10.0
@@ -80,7 +80,7 @@ class WebhookNotifier:
 
 
 def parse_webhook(text: str, environ: Mapping[str, str] | None = None) -> WebhookNotifier:
-    parts = urlsplit(text)
+    parts = split_url(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise BadTarget(f"'{text[:80]}' is not an http(s) URL with a host")
     try:
