@@ -12,15 +12,15 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from callscope.dashboard.documents import DocumentError, find_audio, load_document
+from callscope.dashboard.files import AUDIO_FORMATS
+from callscope.dashboard.guids import CallGuid
 from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
 from callscope.errors import CallscopeError
 from callscope.store.base import DEFAULT_LIMIT, CallRecord
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
-AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg",
-               ".opus": "audio/ogg", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".webm": "audio/webm",
-               ".aac": "audio/aac", ".amr": "audio/amr"}
+AUDIO_TYPES = {extension: media_type for extension, (media_type, _) in AUDIO_FORMATS.items()}
 
 
 class Call(BaseModel):
@@ -111,7 +111,7 @@ async def list_calls(request: Request, filters: Annotated[CallFilters, Depends(a
 
 @router.get("/calls/{guid}", response_model=CallDetail, summary="One call, with the URLs of its document and audio",
             responses={404: {"model": Problem, "description": "no such call"}})
-async def get_call(request: Request, guid: str) -> dict:
+async def get_call(request: Request, guid: CallGuid) -> dict:
     record = record_or_404(request, guid)
     places = request.app.state.places
 
@@ -132,7 +132,7 @@ async def get_call(request: Request, guid: str) -> dict:
                        404: {"model": Problem, "description": "no such call, or its JSON is missing or outside "
                                                              "the data directory"},
                        422: {"model": Problem, "description": "its JSON is corrupt or not a PCA document"}})
-async def get_document(request: Request, guid: str) -> JSONResponse:
+async def get_document(request: Request, guid: CallGuid) -> JSONResponse:
     record = record_or_404(request, guid)
     try:
         _, document = await anyio.to_thread.run_sync(load_document, record, request.app.state.places)
@@ -148,7 +148,7 @@ async def get_document(request: Request, guid: str) -> JSONResponse:
                              404: {"model": Problem, "description": "no such call, or no recording inside the data "
                                                                    "directory"},
                              416: {"description": "a Range beyond the file"}})
-async def get_audio(request: Request, guid: str) -> FileResponse:
+async def get_audio(request: Request, guid: CallGuid) -> FileResponse:
     record = record_or_404(request, guid)
     places = request.app.state.places
 
@@ -163,7 +163,7 @@ async def get_audio(request: Request, guid: str) -> FileResponse:
     if audio is None:
         raise HTTPException(404, f"call {guid}: no recording of it lies in the data directory"
                                  + (" (a redacted call plays only its .redacted.wav copy)" if record.redacted else ""))
-    return FileResponse(audio, media_type=AUDIO_TYPES.get(audio.suffix.lower(), "application/octet-stream"),
+    return FileResponse(audio, media_type=AUDIO_TYPES[audio.suffix.lower()],
                         headers={"Cache-Control": "no-cache"})
 
 

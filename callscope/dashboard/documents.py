@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callscope.dashboard.files import OutsideDataDir, audio_candidates, inside, locate, media_file_name
+from callscope.dashboard.files import (OutsideDataDir, audio_candidates, inside, is_audio, locate,
+                                       media_file_name)
 from callscope.store.base import CallRecord
 
 
@@ -67,14 +68,14 @@ def load_document(record: CallRecord, places: DataPlaces) -> tuple[Path, dict[st
 
 
 def find_audio(record: CallRecord, json_path: Path, document: dict[str, Any], places: DataPlaces) -> Path | None:
-    """The recording to play, inside the data directory or a recordings folder, or None."""
+    """The recording to play, inside the data directory or a recordings folder, or None; only audio plays."""
     candidates = audio_candidates(document, json_path, record.redacted, places.bases)
     if not record.redacted:  # a redacted call plays its redacted copy only
         name = media_file_name(document)
         candidates += [directory / name for directory in places.audio_roots if name]
     for candidate in candidates:
         found = inside(candidate, places.root, *places.audio_roots)
-        if found is not None:
+        if found is not None and is_audio(found):
             return found
     return None
 

@@ -1,18 +1,34 @@
-"""Which files the dashboard may read: only regular files inside its data directory.
+"""Which files the dashboard may read: only regular files inside its data directory, and as a call's
+recording only audio.
 
 Every path is resolved (symlinks followed, `..` collapsed) before it is compared with the resolved
 data directory, so neither a `..` in a stored path, an absolute path in a crafted PCA document nor a
-symlink pointing out of the directory reaches a file outside it.
+symlink pointing out of the directory reaches a file outside it. A MediaFileUri may name any file
+there (the store's own SQLite file, another call's JSON): it plays only when its name is an audio
+file's and FFmpeg decodes audio from it with the demuxer that name implies.
 """
 
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from callscope.output.writers import REDACTED_AUDIO_SUFFIX
+
+# extension → (media type, FFmpeg demuxer): the recordings `callscope analyze` reads (audio.decode.AUDIO_EXTENSIONS).
+# The demuxer is named, not probed from the content, so a file cannot pass as another format (a playlist
+# pointing elsewhere, say).
+AUDIO_FORMATS = {
+    ".wav": ("audio/wav", "wav"), ".wave": ("audio/wav", "wav"), ".mp3": ("audio/mpeg", "mp3"),
+    ".flac": ("audio/flac", "flac"), ".ogg": ("audio/ogg", "ogg"), ".oga": ("audio/ogg", "ogg"),
+    ".opus": ("audio/ogg", "ogg"), ".m4a": ("audio/mp4", "mp4"), ".mp4": ("audio/mp4", "mp4"),
+    ".mov": ("video/quicktime", "mov"), ".aac": ("audio/aac", "aac"), ".webm": ("audio/webm", "webm"),
+    ".mkv": ("audio/x-matroska", "matroska"), ".wma": ("audio/x-ms-wma", "asf"), ".amr": ("audio/amr", "amr"),
+    ".aiff": ("audio/aiff", "aiff"), ".aif": ("audio/aiff", "aiff"), ".au": ("audio/basic", "au"),
+}
 
 
 class OutsideDataDir(Exception):
@@ -28,6 +44,30 @@ def inside(candidate: str | os.PathLike[str], *roots: Path) -> Path | None:
     if not any(resolved.is_relative_to(root.resolve()) for root in roots) or not resolved.is_file():
         return None
     return resolved
+
+
+def is_audio(path: Path) -> bool:
+    """path (an existing file) has an audio file's name and FFmpeg decodes audio from it."""
+    known = AUDIO_FORMATS.get(path.suffix.lower())
+    if known is None:
+        return False
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return _decodes_audio(str(path), known[1], stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4096)  # per file version: players ask for a recording again and again (Range requests)
+def _decodes_audio(path: str, demuxer: str, _mtime_ns: int, _size: int) -> bool:
+    import av
+
+    try:
+        with av.open(path, format=demuxer, options={"protocol_whitelist": "file"}) as container:
+            stream = next(iter(container.streams.audio), None)
+            return stream is not None and next(iter(container.decode(stream)), None) is not None
+    except (av.error.FFmpegError, OSError, ValueError, EOFError, UnicodeDecodeError):
+        return False
 
 
 def exists(candidate: str | os.PathLike[str]) -> bool:
