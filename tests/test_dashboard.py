@@ -335,3 +335,60 @@ def test_recordings_elsewhere_are_served_from_the_audio_folder_only(dataset, tmp
     finally:
         with_audio.stop()
         without.stop()
+
+
+def test_only_audio_is_served(dataset, tmp_path):
+    """A MediaFileUri naming the store's own file, a JSON or a text file dressed as .wav is not a recording."""
+    results, recordings = tmp_path / "results", tmp_path / "recordings"
+    results.mkdir()
+    recordings.mkdir()
+    shutil.copy(dataset.audio, results / "call.wav")
+    (results / "notes.txt").write_text("the customer's card number is 4111 1111 1111 1111\n")
+    (results / "fake.wav").write_text("not a recording at all\n" * 50)
+    (recordings / "fake.mp3").write_bytes(b"SQLite format 3\x00" + bytes(4000))
+    media = {"good-call": "call.wav", "store-call": ".callscope/dashboard.db", "json-call": "good-call.json",
+             "text-call": "notes.txt", "fake-wav-call": "fake.wav", "fake-mp3-call": "fake.mp3"}
+    for guid, uri in media.items():
+        (results / f"{guid}.json").write_text(json.dumps(sample_call(guid, uri)))
+    running = Server(str(results), "--audio", str(recordings), cwd=tmp_path)
+    try:
+        status, headers, body = running.request("/api/calls/good-call/audio")
+        assert status == 200 and body == dataset.audio.read_bytes() and headers["content-type"] == "audio/wav"
+        for guid in media.keys() - {"good-call"}:
+            status, _, body = running.request(f"/api/calls/{guid}/audio")
+            assert status == 404 and b"SQLite" not in body and b"4111" not in body, (guid, status)
+            assert running.json(f"/api/calls/{guid}")[1]["audio"] is None, guid
+            assert b"<audio" not in running.request(f"/calls/{guid}")[2], guid
+    finally:
+        log = running.stop()
+    assert "Traceback" not in log, log
+
+
+def test_every_listed_call_is_reachable_whatever_its_guid(dataset, tmp_path):
+    """GUIDs with a slash (one even ending like an API route), a percent sign, a space or a question mark."""
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copy(dataset.audio, results / "call.wav")
+    odd = ["team/2025/03/call-1", "a/audio", "b/document", "100% sure", "why?#here", "/leading", "trailing/"]
+    for index, guid in enumerate(odd):
+        (results / f"odd-{index}.json").write_text(json.dumps(sample_call(guid, "call.wav")))
+    running = Server(str(results), cwd=tmp_path)
+    try:
+        page = running.request("/?limit=100")[2].decode()
+        links = {html.unescape(guid): html.unescape(href)
+                 for guid, href in re.findall(r'<tr data-guid="([^"]*)">.*?<a href="([^"]+)"', page, re.S)}
+        assert set(links) == set(odd)
+        for guid, link in links.items():
+            status, _, body = running.request(link)
+            assert status == 200 and html.escape(guid) in body.decode().replace("&#39;", "'"), (guid, link)
+            status, call = running.json(f"/api/calls{link.removeprefix('/calls')}")
+            assert status == 200 and call["guid"] == guid and call["page"] == link, (guid, call)
+            status, document = running.json(call["document"])
+            assert status == 200 and document["ConversationAnalytics"]["GUID"] == guid
+            status, _, audio = running.request(call["audio"], headers={"Range": "bytes=0-99"})
+            assert status == 206 and audio == dataset.audio.read_bytes()[:100], guid
+        # "a/audio" is a call of its own, not the recording of a call "a"
+        assert running.json("/api/calls/a")[0] == 404
+    finally:
+        log = running.stop()
+    assert "Traceback" not in log, log

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from callscope import __version__
 from callscope.dashboard import api, pages
 from callscope.dashboard.documents import DataPlaces
+from callscope.dashboard.guids import CallPaths
 from callscope.store.base import Store
 
 LOG = logging.getLogger("callscope.dashboard")
@@ -98,6 +99,7 @@ def create_app(store: Store, data_dir: str | Path, *, bases: tuple[Path, ...] = 
             return JSONResponse({"detail": message}, status_code=500)
         return pages.error_page(500, "Internal error", message)
 
+    app.add_middleware(CallPaths)  # a GUID with a "/" in it stays one segment of its call's URLs
     app.add_middleware(SecurityHeaders)
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)

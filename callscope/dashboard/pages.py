@@ -16,6 +16,7 @@ from callscope.dashboard import charts
 from callscope.dashboard.api import AUDIO_TYPES, call_urls
 from callscope.dashboard.documents import (DataPlaces, DocumentError, call_view, find_audio, load_document,
                                            sentiment_class)
+from callscope.dashboard.guids import CallGuid
 from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
 from callscope.errors import CallscopeError
 from callscope.store.base import CallRecord
@@ -73,7 +74,7 @@ async def call_list(request: Request, filters: Annotated[CallFilters, Depends()]
 
 
 @router.get("/calls/{guid}", response_class=HTMLResponse)
-async def call_page(request: Request, guid: str) -> HTMLResponse:
+async def call_page(request: Request, guid: CallGuid) -> HTMLResponse:
     record = request.app.state.store.get(guid)
     if record is None:
         return error_page(404, "No such call",
