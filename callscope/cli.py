@@ -109,9 +109,11 @@ def main() -> None:
               help="Redacted words read [PII], or their type ([PHONE], [CREDIT_CARD], ...).")
 @click.option("--redact-audio", type=click.Choice(["silence", "beep", "none"]), default="silence", show_default=True,
               help="In the redacted audio copy, PII is silenced or beeped (none: no audio copy).")
+# `--insights` alone (as README.md writes it) means the default backend; `--insights bedrock` picks one.
 @click.option("--insights", "insight_backend", type=click.Choice(["embedded", "bedrock", "openai", "llamacpp", "none"]),
-              default="embedded", show_default=True,
-              help="Summary, call driver, action items, checks: rules with no model, or an LLM (docs/INSIGHTS_BACKENDS.md).")
+              default="embedded", show_default=True, is_flag=False, flag_value="embedded",
+              help="Summary, call driver, action items, checks: rules with no model, or an LLM (docs/INSIGHTS_BACKENDS.md). "
+                   "Alone: embedded.")
 @click.option("--llm-model", default=None, help="The LLM: Bedrock model id, served model name, or .gguf path.")
 @click.option("--llm-url", default=None, help="Base URL of an OpenAI-compatible endpoint (--insights openai).")
 @click.option("--llm-region", default=None, help="AWS region of Bedrock (--insights bedrock).")

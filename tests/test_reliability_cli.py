@@ -4,6 +4,7 @@ imports fail in a fresh interpreter), and the flags as README.md shows them."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,12 +18,13 @@ from click.testing import CliRunner
 from callscope.cli import main
 from callscope.output.pca import to_pca
 from callscope.store import SearchQuery, SqliteStore
-from tests.conftest import JFK
+from tests.conftest import DATA, JFK
 from tests.test_store import _call
 from tests.test_store_dynamodb import Requests
 from tests.test_store_dynamodb import endpoint as dynamodb_endpoint  # noqa: F401 (a fixture)
 
 BIN = Path(sys.executable).parent
+CHAT = DATA / "guidance_conversation_analysis" / "customer_chat_sample.txt"
 
 # Imported first by every interpreter started with its folder on PYTHONPATH: a finder that makes the
 # imports of the modules named in $CALLSCOPE_TEST_MISSING fail as they do when the package is not installed.
@@ -148,3 +150,27 @@ def test_a_pipeline_module_that_does_not_exist_is_one_line(tmp_path):
     done = subprocess.run([str(BIN / "get-pipeline-definition"), "--module-name", "no_such_pipeline_module"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 2 and "no_such_pipeline_module" in one_line_error(done.stderr)
+
+
+# --- item 7: the flags as README.md shows them ---------------------------------------------------
+
+@pytest.mark.parametrize("flags", [["--insights"], ["--insights", "--quiet"], ["--insights", "embedded"]])
+def test_insights_alone_means_the_default_backend(tmp_path, flags):
+    """README.md: "Insights (`--insights`) ... `embedded` (the default)"."""
+    shutil.copy(CHAT, tmp_path / CHAT.name)
+    out = tmp_path / "out"
+    outcome = CliRunner().invoke(main, ["analyze", str(tmp_path / CHAT.name), "--out", str(out), *flags])
+    assert outcome.exit_code == 0, outcome.output
+    insights = json.loads((out / f"{CHAT.stem}.json").read_text())["ConversationAnalytics"]["Insights"]
+    assert insights and all(item["Backend"].startswith("embedded") for item in insights)
+
+
+def test_insights_with_a_value_still_picks_the_backend(tmp_path):
+    shutil.copy(CHAT, tmp_path / CHAT.name)
+    outcome = CliRunner().invoke(main, ["analyze", str(tmp_path / CHAT.name), "--out", str(tmp_path / "out"),
+                                        "--insights", "none"])
+    assert outcome.exit_code == 0, outcome.output
+    analytics = json.loads((tmp_path / "out" / f"{CHAT.stem}.json").read_text())["ConversationAnalytics"]
+    assert not analytics.get("Insights")
+    wrong = CliRunner().invoke(main, ["analyze", str(tmp_path / CHAT.name), "--insights", "gpt"])
+    assert wrong.exit_code == 2 and "'gpt' is not one of" in wrong.output
