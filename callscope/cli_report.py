@@ -6,7 +6,9 @@ CSV is written first and kept); 2 for a bad option or notify target.
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -37,6 +39,19 @@ def _parse_targets(_ctx, _param, values: tuple[str, ...]):
         raise click.BadParameter(str(error)) from None
 
 
+def _make_folder(out: str | None) -> None:
+    """A local --out ending in a separator is a folder (`--out reports/`): made now, so that the report goes
+    inside it under its usual name rather than into a file named like the folder."""
+    from callscope.reports.publish import S3_SCHEME
+
+    if not out or out.startswith(S3_SCHEME) or not out.endswith(("/", os.sep)):
+        return
+    try:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.ClickException(f"{out}: cannot make the folder: {error.strerror or error}") from None
+
+
 def _since(value: str, until):
     """A duration counts back from --until when given (a scheduled run's window then does not drift with a
     late start: `--until <scheduled time> --since 24h`), else from now."""
@@ -57,8 +72,8 @@ def _since(value: str, until):
 @click.option("--agent", default="", help="Only this agent's calls.")
 @click.option("--category", default="", help="Only calls where this category matched.")
 @click.option("--out", default=None, metavar="FILE|DIR|s3://BUCKET/KEY",
-              help="Where the CSV goes (default: negative-calls-<date>.csv here). An s3:// key ending in / gets "
-                   "the default name.")
+              help="Where the CSV goes (default: negative-calls-<date>.csv here). A folder (one that exists, or a "
+                   "path ending in /, made if missing) or an s3:// key ending in / gets that name inside.")
 @click.option("--expires", callback=_parse_expires, default="7d", show_default=True,
               help="How long the presigned URL of an s3:// report works (at most 7d).")
 @click.option("--link-base", envvar="CALLSCOPE_LINK_BASE", default=None, metavar="URL",
@@ -85,6 +100,7 @@ def negative(store_location: str | None, threshold: float, since, until, agent: 
             found = find_negative_calls(store, criteria, link_base=link_base)
         except CallscopeError as error:
             raise click.ClickException(str(error)) from None
+    _make_folder(out)
     try:
         published = publish(report_csv(found), out, expires)
     except CallscopeError as error:

@@ -247,6 +247,24 @@ def test_command_default_name_and_empty_window(loaded_store, tmp_path, monkeypat
     assert rows[0]["link"].endswith("results/worse.json")  # no --link-base: the PCA JSON
 
 
+@pytest.mark.parametrize("folder", ["reports/", "reports/daily/"])
+def test_an_out_ending_in_a_slash_is_a_folder_made_for_the_report(loaded_store, tmp_path, monkeypatch, folder):
+    monkeypatch.chdir(tmp_path)
+    outcome = CliRunner().invoke(main, ["report", "negative", "--store", str(loaded_store), *WINDOW, "--out", folder])
+    assert outcome.exit_code == 0, outcome.output
+    written = tmp_path / folder / f"negative-calls-{datetime.now():%Y-%m-%d}.csv"
+    assert [row["guid"] for row in csv.DictReader(written.open(encoding="utf-8", newline=""))] == ["worse", "bad"]
+    assert str(written.resolve()) in outcome.output
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_line(loaded_store, tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    outcome = CliRunner().invoke(main, ["report", "negative", "--store", str(loaded_store), *WINDOW,
+                                        "--out", f"{tmp_path / 'taken' / 'reports'}/"])
+    assert outcome.exit_code == 1 and "Traceback" not in outcome.output
+    assert len(outcome.output.strip().splitlines()) == 1 and "taken" in outcome.output, outcome.output
+
+
 def test_command_refuses_bad_options(loaded_store, tmp_path):
     runner = CliRunner()
     for args, message in ((["--expires", "8d"], "at most 7 days"), (["--threshold", "9"], "-5<=x<=5"),
