@@ -4,6 +4,7 @@ imports fail in a fresh interpreter), and the flags as README.md shows them."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -94,6 +95,12 @@ def test_report_since_out_of_range_is_one_line(store_path, tmp_path):
                                         "--out", str(tmp_path / "x.csv")])
     assert outcome.exit_code == 2 and "800000d" in outcome.output and "Traceback" not in outcome.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_continuation_token_with_an_id_past_sqlite_s_integers_is_one_line(store_path):
+    token = base64.urlsafe_b64encode(json.dumps(["2025-02-20 06:00:00", 10 ** 30]).encode()).decode()
+    outcome = CliRunner().invoke(main, ["search", "--store", str(store_path), "--continuation", token])
+    assert outcome.exit_code == 1 and "continuation token" in one_line_error(outcome.output)
 
 
 def test_a_huge_limit_reads_every_call_from_the_sqlite_store(store_path):

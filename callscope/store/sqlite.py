@@ -19,7 +19,8 @@ from callscope.store.records import StoredCall, record_from_pca
 
 BUSY_TIMEOUT_S = 60.0  # a writer waits this long for another's transaction before giving up
 _NO_TIME = ""  # sorts after every real time in a descending list
-_MAX_LIMIT = 2 ** 63 - 2  # SQLite integers are 64-bit; the query asks for one row more than the page
+_MAX_INTEGER = 2 ** 63 - 1  # SQLite's integers are 64-bit: a larger Python int overflows when bound
+_MAX_LIMIT = _MAX_INTEGER - 1  # the query asks for one row more than the page
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS calls (
@@ -271,6 +272,9 @@ def _encode_token(time: str, call_id: int) -> str:
 def _decode_token(token: str) -> tuple[str, int]:
     try:
         time, call_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return str(time), int(call_id)
+        call_id = int(call_id)
+        if not -_MAX_INTEGER - 1 <= call_id <= _MAX_INTEGER:  # no SQLite row id: a token made up
+            raise ValueError(call_id)
+        return str(time), call_id
     except (ValueError, TypeError):
         raise StoreError(f"continuation token {token!r} is not one this store gave") from None
