@@ -1,18 +1,29 @@
 """The accuracy lab on real recordings through real models: `callscope eval asr`, the leaderboard in a real
-SQLite file, custom vocabularies (Transcribe tables and word lists) and self-heal."""
+SQLite file, custom vocabularies (Transcribe tables and word lists) and self-heal.
+
+tiny.en's words differ a little between processors, so what the model path is asked holds on every
+machine (bounds, agreement between output, files and lab); what depends on exact words (which terms
+self-heal learns, whether they win) is judged on words frozen from one run (conftest.FROZEN)."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from spacy.lang.en.stop_words import STOP_WORDS
 
+from callscope.accuracy.evaluate import evaluate
 from callscope.accuracy.lab import Lab
 from callscope.accuracy.references import find_labelled, read_reference
 from callscope.accuracy.scoring import score_recording
+from callscope.accuracy.self_heal import judge, learn_vocabulary
+from callscope.accuracy.systems import AsrSettings
 from callscope.audio.decode import decode
 from callscope.cli import main
 from callscope.audio.wav import write_wav
@@ -22,7 +33,7 @@ from callscope.transcription.base import RecognisedWord
 from callscope.transcription.vocabulary import (VocabularyError, apply_display_forms, load_vocabulary,
                                                 vocabulary_of)
 from callscope.transcription.whisper import FasterWhisperTranscriber
-from tests.conftest import DATA, JFK, PYANNOTE_SAMPLE
+from tests.conftest import DATA, FROZEN, JFK, PYANNOTE_SAMPLE
 
 HOTWORDS = DATA / "faster_whisper_tests" / "hotwords.mp3"
 CV_SAMPLE = DATA / "lca_auto_repairs" / "cv-sample.txt"
@@ -31,11 +42,17 @@ JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you
 # "folder" and "again", it makes two recordings of one domain: one to learn from, one held out.
 HOTWORD_HALVES = [("hotwords_1", 0.0, 2.2, "Then you go into your ComfyUI folder"),
                   ("hotwords_2", 2.2, 4.0, "again in the ComfyUI.")]
+HELD_OUT = "hotwords_2"  # self-heal learns from the others and is judged on this one too
 
 
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("labelled")
+    return make_labelled(tmp_path_factory.mktemp("labelled"))
+
+
+def make_labelled(folder: Path) -> Path:
+    """Four labelled recordings (and one without a reference) in `folder`; also what
+    tests/data/self_heal/freeze.py transcribes."""
     shutil.copy(JFK, folder / JFK.name)
     (folder / "jfk.txt").write_text(JFK_TEXT + "\n")
     shutil.copy(PYANNOTE_SAMPLE, folder / "sample.wav")
@@ -149,7 +166,7 @@ def test_a_vocabulary_makes_whisper_write_the_term_and_changes_nothing_where_it_
 
     terms = vocabulary_of(["ComfyUI"], "terms.txt")
     assert "ComfyUI" not in text(HOTWORDS, None)
-    assert text(HOTWORDS, terms).count("ComfyUI") == 2
+    assert "ComfyUI" in text(HOTWORDS, terms)  # twice here; how often varies with the processor
     # Where the term is not said the plain pass is kept: the hotwords' bias (and the term Whisper
     # copies from its prompt onto the end of a clip) never reaches the transcript.
     assert text(JFK, terms) == text(JFK, None)
@@ -171,20 +188,26 @@ def test_eval_asr_scores_every_labelled_recording_into_the_lab(lab_path):
         results = {row.file: row for row in lab.results(config.id)}
     assert config.label == "tiny.en"
     assert set(results) == {"hotwords_1.wav", "hotwords_2.wav", "jfk.flac", "sample.wav"}
-    assert results["jfk.flac"].wer.errors == 0 and results["jfk.flac"].wer.reference_words == 22
+    # Bounds, not exact counts: tiny.en's words vary a little between processors.
+    assert results["jfk.flac"].wer.rate <= 0.1 and results["jfk.flac"].wer.reference_words == 22
     sample = results["sample.wav"]
     assert 0.05 < sample.wer.rate < 0.3 and sample.cpwer is not None and sample.cpwer.rate >= sample.wer.rate
-    assert results["hotwords_1.wav"].wer.substitutions >= 1  # "ComfyUI" is not a word tiny.en knows
+    assert results["hotwords_1.wav"].wer.errors >= 1  # "ComfyUI" is not a word tiny.en knows
 
 
 def test_a_rerun_transcribes_nothing_and_misses_are_kept(labelled, lab_path):
     outcome = _invoke("eval", "asr", str(labelled), "--lab", str(lab_path), "--top", "3")
     assert outcome.exit_code == 0, outcome.output
     assert outcome.output.count("reused") == 4 and "scored   " not in outcome.output
-    assert "ComfyUI" in outcome.output  # among the most missed words, from the stored misses
     with Lab(lab_path) as lab:
-        missed = {miss.written for _, miss in lab.misses()}
-    assert {"ComfyUI", "beep"} <= missed
+        (config,) = lab.configs()
+        counts = Counter(miss.written for _, miss in lab.misses([config.id]))
+    assert "ComfyUI" in counts  # tiny.en cannot write it unaided; which other words it misses varies by processor
+    # The most missed words shown are the stored misses, counted, most first.
+    line = " ".join(outcome.output.split()).split("Most missed reference words: ", 1)[1]
+    shown = [(word, int(count)) for word, count in re.findall(r"(?:^|; )(\S+) x(\d+) \(heard:", line)]
+    assert len(shown) == 3 and all(counts[word] == count for word, count in shown)
+    assert [count for _, count in shown] == sorted(counts.values(), reverse=True)[:3]
 
 
 def test_the_leaderboard_ranks_configurations_and_says_when_one_is_not_better(labelled, lab_path, tmp_path):
@@ -221,19 +244,74 @@ def test_new_audio_updates_every_configuration_scoring_only_what_is_missing(labe
         assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 10
 
 
-def test_self_heal_learns_the_missed_term_and_keeps_it_only_because_it_wins(labelled, lab_path, tmp_path):
+class FrozenAsr:
+    """An AsrSystem that answers with what tiny.en wrote for the labelled recordings on one machine,
+    with one vocabulary (FROZEN / self-heal-hypotheses.json; "" for none), so that what self-heal
+    learns and keeps is decided on the same words everywhere."""
+
+    def __init__(self, vocabulary: str) -> None:
+        self.settings = AsrSettings("frozen", "tiny.en", {"vocabulary": vocabulary})
+        self._segments = json.loads((FROZEN / "self-heal-hypotheses.json").read_text())[vocabulary]
+
+    def transcribe(self, audio: Path, sha256: str, speakers: bool) -> list[ReferenceSegment]:
+        return [ReferenceSegment(audio.stem, speaker, start, end, text)
+                for speaker, start, end, text in self._segments[audio.name]]
+
+
+def test_self_heal_learns_the_missed_terms_and_keeps_a_vocabulary_only_because_it_wins(labelled, tmp_path):
+    recordings = find_labelled(labelled).recordings
+    with Lab(tmp_path / "lab.db") as lab:
+        base = evaluate(lab, FrozenAsr(""), recordings)
+        held_out = {key for name, key in base.key_of.items() if name.startswith(HELD_OUT)}
+        train = base.keys - held_out
+        learnt = learn_vocabulary(lab, base.config_id, train)
+        # Heard as "comfy. I", "fold" and "deep" in the training files. Not learnt: "in" (heard "and": a
+        # stop word), words only deleted ("though"), and the held-out file's "curfew eye".
+        assert sorted(learnt) == ["ComfyUI", "beep", "folder"]
+        outcomes = {}
+        for words in (learnt, ["ComfyUI"]):
+            healed = evaluate(lab, FrozenAsr(", ".join(words)), recordings)
+            outcomes[len(words)] = judge(lab, base.config_id, healed.config_id, train, held_out, words)
+        # The same three words judged with sample.wav held out: a gain on the training files does
+        # not keep a vocabulary that makes the held-out file worse.
+        sample = {base.key_of["sample.wav"]}
+        swapped = judge(lab, base.config_id, evaluate(lab, FrozenAsr(", ".join(learnt)), recordings).config_id,
+                        base.keys - sample, sample, learnt)
+    assert swapped.healed_train.rate < swapped.base_train.rate
+    assert swapped.healed_held_out.rate > swapped.base_held_out.rate and not swapped.kept
+    everything, comfyui = outcomes[3], outcomes[1]
+    # All three right the held-out file, but with them "Neither did I." became "I need the design." in
+    # sample.wav, which costs more on the training files than the hotwords files gain: not kept.
+    assert everything.healed_held_out.errors == 0 < everything.base_held_out.errors
+    assert everything.healed_train.rate > everything.base_train.rate and not everything.kept
+    # "ComfyUI" alone changes only the hotwords files ("Another again in the ComfyUI" held out: one
+    # error instead of three): better on both sides, kept.
+    assert comfyui.healed_train.rate < comfyui.base_train.rate
+    assert comfyui.healed_held_out.errors < comfyui.base_held_out.errors and comfyui.kept
+
+
+def test_eval_heal_writes_the_vocabulary_exactly_when_it_says_it_is_kept(labelled, lab_path, tmp_path):
+    """The model path, end to end. What tiny.en misses, so what is learnt and whether it wins, differs
+    between processors (judged on frozen words above); on every machine the verdict, the file and the
+    lab agree."""
     lab_copy, learnt = tmp_path / "lab.db", tmp_path / "learnt.txt"
     shutil.copy(lab_path, lab_copy)
-    outcome = _invoke("eval", "heal", str(labelled), "--held-out", "hotwords_2*", "--lab", str(lab_copy),
+    outcome = _invoke("eval", "heal", str(labelled), "--held-out", f"{HELD_OUT}*", "--lab", str(lab_copy),
                       "--out", str(learnt))
     assert outcome.exit_code == 0, outcome.output
-    words = learnt.read_text().split()
-    assert "ComfyUI" in words and not {"the", "in", "did", "neither"} & {w.lower() for w in words}
-    assert "Kept: the vocabulary wins" in outcome.output.replace("\n", " ")
+    text = " ".join(outcome.output.split())
+    said = re.search(r"Learnt (\d+) word\(s\): (.*?)(?: \.\.\.)? tiny\.en ", text)
+    assert said, text  # tiny.en never writes "ComfyUI" unaided: something is always learnt
+    assert "training recordings (3): WER " in text and "held out (1): " in text
+    kept = "Kept: the vocabulary wins" in text
+    assert kept != ("Not kept: " in text) and learnt.exists() == kept
     with Lab(lab_copy) as lab:
-        healed = next(config for config in lab.configs() if config.settings.settings["vocabulary"])
-        held_out = next(row for row in lab.results(healed.id) if row.file == "hotwords_2.wav")
-    assert held_out.wer.errors == 0  # learnt from the first half, right on the held-out second half
+        (healed,) = [config for config in lab.configs() if config.settings.settings["vocabulary"]]
+        assert len(lab.results(healed.id)) == 4  # every recording, the held-out one too
+    if kept:
+        words = learnt.read_text().split("\n")[:-1]
+        assert len(words) == int(said[1]) and ", ".join(words[:20]) == said[2]
+        assert not STOP_WORDS & {word.lower() for word in words}
 
 
 def test_self_heal_needs_a_held_out_set_that_is_not_everything(labelled, lab_path):
@@ -268,4 +346,4 @@ def test_a_recording_that_cannot_be_read_is_one_line_and_the_others_are_ranked(t
     assert outcome.exit_code == 1 and "Traceback" not in outcome.output
     failed = [line for line in outcome.output.splitlines() if line.startswith("failed")]
     assert len(failed) == 1 and failed[0].count("broken.wav") == 1 and "not a readable audio file" in failed[0]
-    assert "WER 0.00%: the only configuration scored on these recordings so far" in outcome.output
+    assert re.search(r"WER \d+\.\d\d%: the only configuration scored on these recordings so far", outcome.output)
