@@ -14,7 +14,7 @@ from callscope.enrichment.categories import CategoryRules, CategoryRulesError, L
 from callscope.enrichment.categories import phrases as phrase_matching
 from callscope.model import AudioSource, Conversation, Role, Speaker, TimeSpan, Turn, Word
 from callscope.output.pca import to_pca, to_pca_json
-from tests.conftest import DEMO_CALL
+from tests.conftest import FROZEN_DEMO_CALL, frozen_call
 
 AGENT, CUSTOMER = "spk_1", "spk_0"
 SPEAKERS = [Speaker(CUSTOMER, Role.CUSTOMER, channel=0), Speaker(AGENT, Role.AGENT, channel=1)]
@@ -303,11 +303,10 @@ def test_default_rules_load_and_stay_within_the_enrichment_budget():
 
 
 @pytest.fixture(scope="module")
-def demo_call(transcriber):
-    """The lost-card demo call (stereo: channel 0 customer, channel 1 agent) with the default rules."""
-    from callscope.pipeline import analyze_call
-
-    conversation = analyze_call(DEMO_CALL, transcriber)
+def demo_call():
+    """The lost-card demo call (stereo: channel 0 customer, channel 1 agent) with the default rules, on
+    its frozen transcript: the rules must see the same words on every processor."""
+    conversation = frozen_call(FROZEN_DEMO_CALL)
     LocalCategories().enrich(conversation)
     return conversation
 

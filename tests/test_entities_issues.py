@@ -18,7 +18,7 @@ from callscope.enrichment.issues import IssuePatterns, LocalIssues, detect, norm
 from callscope.enrichment.sentences import sentence_spans
 from callscope.model import AudioSource, Conversation, Role, Speaker, Turn, Word
 from callscope.output.pca import to_pca, to_pca_json, validation_errors
-from tests.conftest import DEMO_CALL
+from tests.conftest import FROZEN_DEMO_CALL, frozen_call
 
 AGENT, CUSTOMER = "spk_1", "spk_0"
 
@@ -269,12 +269,10 @@ def test_bad_pattern_file_is_one_line_naming_the_file(tmp_path, content, problem
 # --- a real call, end to end ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_call(transcriber):
-    """The lost-card demo call, transcribed once, enriched with the local entities and issues."""
-    from callscope.pipeline import analyze_call
-
-    conv = analyze_call(DEMO_CALL, transcriber)
-    return enrich(conv, [LocalIssues(), LocalEntities()])
+def demo_call():
+    """The lost-card demo call's frozen transcript (the same words on every processor), enriched
+    with the local entities and issues."""
+    return frozen_call(FROZEN_DEMO_CALL, [LocalIssues(), LocalEntities()])
 
 
 def test_real_call_gets_entities_and_issues_in_the_pca_json(demo_call):
