@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
 from callscope.aws.errors import AwsServiceError, TranscribeRequestError
-from callscope.errors import InputError, ModelError
+from callscope.errors import CallscopeError, InputError, ModelError
 from callscope.engines import Engines, load_engines
 from callscope.inputs.detect import is_transcript_candidate
 from callscope.inputs.load import check_transcript_readable, is_transcript_path
@@ -62,30 +62,60 @@ class CallResult:
     error_kind: str = ""
 
 
+class OutputClash(CallscopeError):
+    """Two inputs would write the same output files: the run is refused before any call."""
+
+
 def discover(inputs: list[Path], out_dir: Path, roles: RoleMap | None = None) -> list[CallJob]:
     """Files given by name are taken as they are (a wrong type fails with a message); folders
     are searched recursively for audio files and for chats and transcripts that read as such
-    (callscope.inputs.detect). Outputs mirror the folders' structure."""
-    found: list[tuple[Path, Path]] = []  # (source, output stem relative to out_dir)
+    (callscope.inputs.detect). Outputs mirror the inputs' paths below their common folder, so two
+    inputs never share an output: one folder's calls are named from it, one file by its name.
+    Raises OutputClash where two outputs would still be one file."""
     roles = roles or RoleMap()  # which chat speaker names are agent or customer
+    base = _common_folder(inputs)
+    found: dict[str, tuple[Path, Path]] = {}  # absolute source → (source, output stem relative to out_dir)
     for entry in inputs:
         if entry.is_dir():
-            for path in sorted(entry.rglob("*")):
-                if not path.is_file() or STATE_DIR in path.relative_to(entry).parts:
-                    continue
-                if path.suffix.lower() in AUDIO_EXTENSIONS or is_transcript_candidate(path, roles):
-                    found.append((path, path.relative_to(entry).with_suffix("")))
+            sources = [path for path in sorted(entry.rglob("*"))
+                       if path.is_file() and STATE_DIR not in path.relative_to(entry).parts
+                       and (path.suffix.lower() in AUDIO_EXTENSIONS or is_transcript_candidate(path, roles))]
         else:
-            found.append((entry, Path(entry.name).with_suffix("")))
-    unique = list(dict.fromkeys(found))
+            sources = [entry]
+        for source in sources:
+            found.setdefault(os.path.abspath(source), (source, _relative_stem(source, base)))
+    unique = list(found.values())
     # call.wav and call.mp3 side by side would write the same call.json: keep the extension then;
     # also where an output would overwrite its own input (chat.json analysed into its own folder).
     clashes = Counter(stem for _, stem in unique)
-    return [
+    jobs = [
         CallJob(source, out_dir / (stem.with_name(source.name)
                                    if clashes[stem] > 1 or _overwrites(source, out_dir / stem) else stem))
         for source, stem in unique
     ]
+    _refuse_shared_outputs(jobs)
+    return jobs
+
+
+def _common_folder(inputs: list[Path]) -> str:
+    """The deepest folder holding every input (a folder input counts as itself)."""
+    folders = [os.path.abspath(path) if path.is_dir() else os.path.dirname(os.path.abspath(path)) for path in inputs]
+    return os.path.commonpath(folders) if folders else os.getcwd()
+
+
+def _relative_stem(source: Path, base: str) -> Path:
+    return Path(os.path.relpath(os.path.abspath(source), base)).with_suffix("")
+
+
+def _refuse_shared_outputs(jobs: list[CallJob]) -> None:
+    """Names like x.wav, x.flac and x.wav.flac side by side still map two calls to x.wav.json: the
+    second result would overwrite the first, so the run does not start."""
+    first: dict[Path, CallJob] = {}
+    for job in jobs:
+        other = first.setdefault(job.stem, job)
+        if other is not job:
+            raise OutputClash(f"{other.source} and {job.source} would both be written as {job.stem}.json; "
+                              "rename one, or analyse them into separate --out folders")
 
 
 def _overwrites(source: Path, stem: Path) -> bool:
@@ -114,6 +144,8 @@ class CompletionRecords:
         except (OSError, ValueError):
             return None
         redacted_audio = self.redacted_audio and not is_transcript_path(job.source)  # chats have no audio to redact
+        if record.get("output", str(job.stem)) != str(job.stem):
+            return None  # another call's record (older records do not say: their key is the name)
         if record.get("settings") != self.fingerprint or not all(p.exists() for p in output_paths(job.stem, redacted_audio)):
             return None
         result = CallResult(**record["result"])
@@ -123,6 +155,7 @@ class CompletionRecords:
     def record(self, job: CallJob, sha256: str, result: CallResult) -> None:
         record = {
             "settings": self.fingerprint,
+            "output": str(job.stem),  # the files this record vouches for: <output>.json, .rttm, ...
             "sha256": sha256,
             "finished": datetime.now(timezone.utc).isoformat(),
             "result": asdict(result),
