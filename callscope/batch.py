@@ -25,6 +25,7 @@ from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
 from callscope.aws.errors import AwsServiceError, TranscribeRequestError
 from callscope.errors import CallscopeError, InputError, ModelError
 from callscope.engines import Engines, load_engines
+from callscope.input_files import files_under
 from callscope.inputs.detect import is_transcript_candidate
 from callscope.inputs.load import check_transcript_readable, is_transcript_path
 from callscope.inputs.roles import RoleMap
@@ -66,20 +67,22 @@ class OutputClash(CallscopeError):
     """Two inputs would write the same output files: the run is refused before any call."""
 
 
-def discover(inputs: list[Path], out_dir: Path, roles: RoleMap | None = None) -> list[CallJob]:
+def discover(inputs: list[Path], out_dir: Path, roles: RoleMap | None = None,
+             warn: Callable[[str], None] | None = None) -> list[CallJob]:
     """Files given by name are taken as they are (a wrong type fails with a message); folders
     are searched recursively for audio files and for chats and transcripts that read as such
     (callscope.inputs.detect). Outputs mirror the inputs' paths below their common folder, so two
     inputs never share an output: one folder's calls are named from it, one file by its name.
-    Raises OutputClash where two outputs would still be one file."""
+    What a folder walk cannot read goes to `warn`, one line each. Raises OutputClash where two
+    outputs would still be one file."""
     roles = roles or RoleMap()  # which chat speaker names are agent or customer
+    warn = warn or (lambda line: None)
     base = _common_folder(inputs)
     found: dict[str, tuple[Path, Path]] = {}  # absolute source → (source, output stem relative to out_dir)
     for entry in inputs:
         if entry.is_dir():
-            sources = [path for path in sorted(entry.rglob("*"))
-                       if path.is_file() and STATE_DIR not in path.relative_to(entry).parts
-                       and (path.suffix.lower() in AUDIO_EXTENSIONS or is_transcript_candidate(path, roles))]
+            sources = [path for path in sorted(files_under(entry, warn, skip=frozenset({STATE_DIR})))
+                       if path.suffix.lower() in AUDIO_EXTENSIONS or is_transcript_candidate(path, roles)]
         else:
             sources = [entry]
         for source in sources:

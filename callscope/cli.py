@@ -153,7 +153,7 @@ def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model
 
     Writes per call <name>.json (PCA format), .rttm, .srt, .vtt and .txt into --out.
     """
-    from callscope.runner import run_analyze
+    from callscope.runner import printable, run_analyze
 
     try:
         options = _with_vocabulary(replace(
@@ -186,8 +186,8 @@ def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model
     store = _analysis_store(store_location)
     try:
         failed = run_analyze(inputs, out_dir, options, jobs=jobs, force=force, quiet=quiet, store=store)
-    except CallscopeError as error:
-        click.echo(f"callscope: error: {error}", err=True)
+    except CallscopeError as error:  # the run could not start: nothing to analyse, two calls for one output, ...
+        click.echo(f"callscope: error: {printable(str(error))}", err=True)
         sys.exit(2)
     finally:
         if store is not None:
@@ -220,14 +220,21 @@ def _fetch_s3_inputs(paths: tuple[str, ...], out_dir: Path, options):
 
 
 def _analysis_store(location: str | None):
-    """The store analyze fills: --store, else $CALLSCOPE_STORE when set, else none (opened before any work)."""
+    """The store analyze fills: --store, else $CALLSCOPE_STORE when set, else none. Opened before any
+    work: one that cannot open (not a database, unreachable) means the run cannot start, exit 2."""
     import os
 
-    from callscope.cli_store import open_store_or_fail
-    from callscope.store.opening import STORE_ENV
+    from callscope.runner import printable
+    from callscope.store.opening import STORE_ENV, open_store
 
     location = location or os.environ.get(STORE_ENV)
-    return open_store_or_fail(location) if location else None
+    if not location:
+        return None
+    try:
+        return open_store(location)
+    except CallscopeError as error:
+        click.echo(f"callscope: error: {printable(str(error))}", err=True)
+        sys.exit(2)
 
 
 def _with_vocabulary(options, path: Path | None):

@@ -34,11 +34,28 @@ if TYPE_CHECKING:
 _STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
 
 
+class NoInputs(CallscopeError):
+    """Nothing to analyse under the paths given: the run cannot start (exit 2)."""
+
+
+def printable(text: str) -> str:
+    """Control characters as Python escapes ("\\n", "\\x1b"): a file name cannot break a console line,
+    recolour or clear the terminal. Only the console gets this; JSON outputs keep the real name."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for char in text)
+
+
+def shown(text: str) -> str:
+    """Text (a file name, an error) as it goes into a Rich markup line: printable, no markup."""
+    return escape(printable(text))
+
+
 def run_analyze(
     inputs: list[Path], out_dir: Path, options: AnalyzeOptions, jobs: int = 1, force: bool = False,
     quiet: bool = False, store: Store | None = None,
 ) -> int:
-    """Analyse every call under `inputs`; return the number of failed calls.
+    """Analyse every call under `inputs`; return the number of failed calls. Raises NoInputs (or
+    OutputClash) when the run cannot start.
 
     With a store, every call done (or already done) is put into it as its result comes in: the
     parent process writes, so workers need no store connection, and a re-run fills what is missing.
@@ -47,10 +64,10 @@ def run_analyze(
     # call, one line, even in a narrow CI log).
     console = Console(stderr=True, soft_wrap=True)
     summary = Console(soft_wrap=True)
-    calls = discover(inputs, out_dir, options.chat.roles)
+    calls = discover(inputs, out_dir, options.chat.roles,
+                     warn=lambda line: console.print(f"[yellow]warning:[/yellow] {shown(line)}"))
     if not calls:
-        console.print("No recordings, chats or transcripts found in: " + escape(", ".join(str(path) for path in inputs)))
-        return 0
+        raise NoInputs("No recordings, chats or transcripts found in: " + ", ".join(str(path) for path in inputs))
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_partial_files(out_dir)  # litter of a killed run; its results were never complete
     records = completion_records(out_dir, options)
@@ -65,16 +82,16 @@ def run_analyze(
         task = progress.add_task("analysing", total=len(calls))
 
         def show_stage(call: CallJob, stage: str) -> None:
-            progress.update(task, description=f"{call.source.name}: {stage}")
+            progress.update(task, description=f"{shown(call.source.name)}: {escape(stage)}")
 
         def start_jobs(service: AmazonTranscribeService) -> None:
             service.check_bucket()  # an unreachable bucket stops the run here, in one line
             run_warnings.extend(start_service_jobs(
                 calls, service, options, records, force,
-                lambda call: progress.update(task, description=f"{call.source.name}: starting its Amazon Transcribe job")))
+                lambda call: show_stage(call, "starting its Amazon Transcribe job")))
 
         if jobs == 1:
-            progress.update(task, description=f"loading models ({_recogniser(options)})")
+            progress.update(task, description=f"loading models ({escape(_recogniser(options))})")
             engines = load_engines(options)
             if engines.service is not None:
                 start_jobs(engines.service)
@@ -95,18 +112,18 @@ def run_analyze(
         except KeyboardInterrupt:
             console.print("[yellow]Interrupted: finished calls are saved; run the same command again to resume.")
     for warning in run_warnings:
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        console.print(f"[yellow]warning:[/yellow] {shown(warning)}")
     failures_file = write_failures(out_dir, results)
     summary.print(_summary_table(results))
     counts = {status: sum(result.status == status for result in results) for status in _STATUS_STYLE}
     summary.print(
         f"{counts['done']} analysed, {counts['skipped']} already done, {counts['failed']} failed. "
-        f"Results in [bold]{escape(str(out_dir))}[/bold]"
+        f"Results in [bold]{shown(str(out_dir))}[/bold]"
     )
     if store is not None:
-        summary.print(f"{stored} stored in [bold]{escape(store.location)}[/bold]")
+        summary.print(f"{stored} stored in [bold]{shown(store.location)}[/bold]")
     if failures_file:
-        summary.print(f"Failures listed in [bold]{escape(str(failures_file))}[/bold]")
+        summary.print(f"Failures listed in [bold]{shown(str(failures_file))}[/bold]")
     return counts["failed"]
 
 
@@ -126,14 +143,14 @@ def _store(store: Store, result: CallResult) -> bool:
 
 
 def _status_line(result: CallResult) -> str:
-    # File names and errors are text, not markup: "call[red].wav" must print as it is.
-    style, source = _STATUS_STYLE[result.status], escape(result.source)
+    # File names and errors are text, not markup, nor terminal control: "call[red].wav" prints as it is.
+    style, source = _STATUS_STYLE[result.status], shown(result.source)
     if result.status == "failed":
-        return f"[{style}]failed[/{style}]  {source}: {escape(result.error)}"
+        return f"[{style}]failed[/{style}]  {source}: {shown(result.error)}"
     line = f"[{style}]{result.status:6s}[/{style}]  {source}"
     if result.status == "done":
         line += f" ({result.duration:.0f} s of audio in {result.elapsed:.1f} s)"
-    return line + "".join(f"\n        [yellow]warning:[/yellow] {escape(warning)}" for warning in result.warnings)
+    return line + "".join(f"\n        [yellow]warning:[/yellow] {shown(warning)}" for warning in result.warnings)
 
 
 def _summary_table(results: list[CallResult]) -> Table:
@@ -152,7 +169,7 @@ def _summary_table(results: list[CallResult]) -> Table:
         elif result.warnings:
             status += f" ({len(result.warnings)} warning{'s' if len(result.warnings) > 1 else ''})"
         table.add_row(
-            escape(Path(result.source).name),
+            shown(Path(result.source).name),
             status,
             f"{result.duration:.1f}" if result.duration else "",
             str(result.speakers or ""),

@@ -97,3 +97,103 @@ def test_outputs_that_would_still_collide_refuse_the_run_in_one_line(tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "x.wav.flac" in lines[0] and "Traceback" not in result.output
     assert not out.exists() or not list(out.rglob("*.json"))
+
+
+# ---- item 5: a run that cannot start, folder problems, names that would drive the terminal ------
+
+
+def test_a_folder_without_inputs_exits_2_in_one_line(tmp_path):
+    (tmp_path / "calls").mkdir()
+    (tmp_path / "calls" / "notes.md").write_text("# no calls here\n")
+    result = _analyze(str(tmp_path / "calls"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and str(tmp_path / "calls") in result.output
+
+
+def test_a_store_that_is_not_a_database_exits_2_in_one_line(tmp_path):
+    store = tmp_path / "notes.db"
+    store.write_text("these are notes, not a database\n" * 100)
+    result = _analyze(str(_clip(tmp_path / "x.wav")), "--out", str(tmp_path / "out"), "--store", str(store))
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and str(store) in lines[0] and "Traceback" not in result.output
+    assert store.read_text().startswith("these are notes")
+
+
+def test_link_loops_in_a_folder_are_one_warning_each_and_the_rest_is_analysed(tmp_path):
+    calls = tmp_path / "calls"
+    _clip(calls / "sub" / "x.wav")
+    (calls / "sub" / "back").symlink_to("..")  # a folder link to its own ancestor
+    (calls / "itself.wav").symlink_to("itself.wav")  # a link to itself
+    result = _analyze(str(calls), "--out", str(tmp_path / "out"), *FAST)
+    assert result.exit_code == 0, result.output
+    assert "1 analysed, 0 already done, 0 failed" in result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 2, result.output
+    assert any("back" in line for line in warnings) and any("itself.wav" in line for line in warnings)
+    assert (tmp_path / "out" / "sub" / "x.json").is_file()
+
+
+def _discover_as_nobody(folder: Path, out: Path) -> dict:
+    """discover() in a child process that, run as root, becomes nobody first: chmod 000 does not stop root."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child)
+        try:
+            os.close(read)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            warnings: list[str] = []
+            jobs = discover([folder], out, warn=warnings.append)
+            answer = {"sources": [str(job.source) for job in jobs], "warnings": warnings}
+        except BaseException as error:
+            answer = {"error": repr(error)}
+        with os.fdopen(write, "w") as stream:
+            stream.write(json.dumps(answer))
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as stream:
+        answer = json.loads(stream.read() or '{"error": "no answer"}')
+    os.waitpid(child, 0)
+    return answer
+
+
+def test_an_unreadable_sub_folder_is_one_warning_and_the_rest_is_found():
+    root = Path(tempfile.mkdtemp(prefix="callscope-unreadable-"))  # under /tmp, which nobody may enter
+    try:
+        calls, locked = root / "calls", root / "calls" / "locked"
+        _clip(calls / "ok.wav")
+        _clip(locked / "x.wav")
+        for path in (root, calls):
+            path.chmod(0o755)
+        (calls / "ok.wav").chmod(0o644)
+        locked.chmod(0o000)
+        answer = _discover_as_nobody(calls, root / "out")
+    finally:
+        (root / "calls" / "locked").chmod(0o755)
+        shutil.rmtree(root)
+    assert "error" not in answer, answer
+    assert answer["sources"] == [str(calls / "ok.wav")]
+    (warning,) = answer["warnings"]
+    assert str(locked) in warning
+
+
+def test_control_characters_in_file_names_are_printed_escaped(tmp_path):
+    calls = tmp_path / "calls"
+    red = _clip(calls / "red\x1b[31m.wav")
+    (calls / "two\nlines.wav").write_bytes(b"RIFF not really a wave file" * 10)
+    (calls / "clear\x1b[2J.wav").symlink_to("clear\x1b[2J.wav")  # a warning naming it
+    out = tmp_path / "out"
+    result = _analyze(str(calls), "--out", str(out), *FAST)
+    assert result.exit_code == 1, result.output
+    assert "\x1b" not in result.output, "an escape sequence in a name reached the terminal"
+    assert "red\\x1b[31m.wav" in result.output and "clear\\x1b[2J.wav" in result.output
+    assert "two\\nlines.wav" in result.output
+    for line in result.output.splitlines():  # the newline in the name breaks no line
+        assert not line.startswith("lines.wav")
+    (failure,) = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert failure["file"] == str(calls / "two\nlines.wav")  # JSON keeps the real name
+    document = json.loads((out / "red\x1b[31m.json").read_text())
+    assert document["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]["MediaFileUri"] == str(red)
