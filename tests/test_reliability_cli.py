@@ -19,10 +19,8 @@ from click.testing import CliRunner
 from callscope.cli import main
 from callscope.output.pca import to_pca
 from callscope.store import SearchQuery, SqliteStore
-from tests.conftest import DATA, JFK
+from tests.conftest import DATA, JFK, fake_aws_environment
 from tests.test_store import _call
-from tests.test_store_dynamodb import Requests
-from tests.test_store_dynamodb import endpoint as dynamodb_endpoint  # noqa: F401 (a fixture)
 
 BIN = Path(sys.executable).parent
 CHAT = DATA / "guidance_conversation_analysis" / "customer_chat_sample.txt"
@@ -140,9 +138,24 @@ def test_pipeline_scripts_without_the_pipelines_extra_are_one_line(tmp_path, mis
     assert any(name in line for name in missing) and "callscope[pipelines]" in line
 
 
+@pytest.fixture
+def dynamodb_endpoint(monkeypatch):
+    """moto's DynamoDB on a free loopback port, with dummy credentials: nothing reaches AWS."""
+    server_module = pytest.importorskip("moto.server")
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    fake_aws_environment(monkeypatch, "eu-west-1", no_config_files=True)
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 def test_a_huge_limit_reads_every_call_from_the_dynamodb_store(dynamodb_endpoint):
     """DynamoDB's Query takes a 32-bit Limit (moto does not check it): the store asks for its batch size at most."""
     from callscope.store.dynamodb import open_dynamodb_store
+    from tests.test_store_dynamodb import Requests
 
     with open_dynamodb_store(f"dynamodb://huge-limit?endpoint_url={dynamodb_endpoint}&create=1") as store:
         for guid, day in (("old", 19), ("new", 20)):
