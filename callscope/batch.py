@@ -7,14 +7,19 @@ in `<out>/.callscope/done/`; a killed run therefore redoes only the calls it had
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
+import signal
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from multiprocessing import get_context
@@ -306,13 +311,38 @@ def run_serial(
 _worker_engines: Engines | None = None
 _worker_load_error: ModelError | None = None
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
-def _worker_init(options: AnalyzeOptions) -> None:
+
+def _worker_init(options: AnalyzeOptions, parent: int) -> None:
     global _worker_engines, _worker_load_error
+    _die_with_parent(parent)
     try:
         _worker_engines = load_engines(options)
     except ModelError as error:
         _worker_load_error = error  # raised with the first call, so the parent stops cleanly
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker whose parent is gone, however it died (kill -9 included), has nobody to hand its results
+    to: it exits too, instead of holding its models' memory and finishing calls for nobody. Its exit
+    also closes the last copies of the resource tracker's pipe, so the tracker goes as well."""
+    if sys.platform.startswith("linux"):
+        try:  # the kernel signals the worker the moment its parent dies
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the watch thread alone
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the worker could ask to follow it
+    threading.Thread(target=_watch_parent, args=(parent,), name="callscope-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    """Where no kernel signal follows the parent's death: look every second."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _worker_process(job: CallJob, options: AnalyzeOptions, out_dir: Path, force: bool) -> CallResult:
@@ -325,22 +355,44 @@ def run_parallel(
     jobs: list[CallJob], options: AnalyzeOptions, out_dir: Path, workers: int, force: bool
 ) -> Iterator[CallResult]:
     """Run calls in `workers` processes; CPU threads are shared out so the machine is not
-    oversubscribed."""
+    oversubscribed. However the run ends (an interrupt, closing this generator), no worker outlives it."""
     threads = max(1, (os.cpu_count() or 1) // workers)
     if not options.transcription.cpu_threads:
         options = replace(options, transcription=replace(options.transcription, cpu_threads=threads))
     # spawn, not fork: CTranslate2 and ONNX Runtime thread pools do not survive a fork.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
-                             initargs=(options,)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                               initargs=(options, os.getpid()))
+    finished = False
+    try:
         futures = {pool.submit(_worker_process, job, options, out_dir, force): job for job in jobs}
-        try:
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    yield _failed(job, "the analysis process crashed (out of memory?)", "crashed", time.perf_counter())
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        for future in as_completed(futures):
+            yield _result(future, futures[future])
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            _stop_workers(pool)
+
+
+def _result(future: Future, job: CallJob) -> CallResult:
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return _failed(job, "the analysis process crashed (out of memory?)", "crashed", time.perf_counter())
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the workers now, mid-call: an interrupted run must not wait for calls nobody will collect.
+    A worker killed mid-write leaves only a `.part` file, which remove_stale_partial_files clears."""
+    # ProcessPoolExecutor has no public way to reach its processes before Python 3.14.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with suppress(OSError, ValueError):
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,7 +58,8 @@ def run_analyze(
     quiet: bool = False, store: Store | None = None,
 ) -> int:
     """Analyse every call under `inputs`; return the number of failed calls. Raises NoInputs (or
-    OutputClash) when the run cannot start.
+    OutputClash) when the run cannot start; a run stopped by SIGINT or SIGTERM stops its workers,
+    prints its summary and exits 128 + the signal.
 
     With a store, every call done (or already done) is put into it as its result comes in: the
     parent process writes, so workers need no store connection, and a re-run fills what is missing.
@@ -78,7 +82,7 @@ def run_analyze(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, disable=quiet, transient=True,
     )
-    with progress:
+    with progress, _stop_signals() as stopped:
         task = progress.add_task("analysing", total=len(calls))
 
         def show_stage(call: CallJob, stage: str) -> None:
@@ -90,27 +94,30 @@ def run_analyze(
                 calls, service, options, records, force,
                 lambda call: show_stage(call, "starting its Amazon Transcribe job")))
 
-        if jobs == 1:
-            progress.update(task, description=f"loading models ({escape(_recogniser(options))})")
-            engines = load_engines(options)
-            if engines.service is not None:
-                start_jobs(engines.service)
-            stream = run_serial(calls, engines, options, records, force, show_stage)
-        else:
-            if options.asr == "transcribe":
-                start_jobs(load_transcribe_service(options))
-            progress.update(task, description=f"starting {jobs} workers")
-            stream = run_parallel(calls, options, out_dir, jobs, force)
         try:
-            for result in stream:
-                results.append(result)
-                if store is not None and result.status != "failed":
-                    stored += _store(store, result)
-                if not quiet:
-                    progress.console.print(_status_line(result))
-                progress.advance(task)
+            if jobs == 1:
+                progress.update(task, description=f"loading models ({escape(_recogniser(options))})")
+                engines = load_engines(options)
+                if engines.service is not None:
+                    start_jobs(engines.service)
+                stream = run_serial(calls, engines, options, records, force, show_stage)
+            else:
+                if options.asr == "transcribe":
+                    start_jobs(load_transcribe_service(options))
+                progress.update(task, description=f"starting {jobs} workers")
+                stream = run_parallel(calls, options, out_dir, jobs, force)
+            with closing(stream):  # however the loop ends, the workers end with it, not after their calls
+                for result in stream:
+                    results.append(result)
+                    if store is not None and result.status != "failed":
+                        stored += _store(store, result)
+                    if not quiet:
+                        progress.console.print(_status_line(result))
+                    progress.advance(task)
         except KeyboardInterrupt:
+            remove_stale_partial_files(out_dir)  # what a stopped writer left
             console.print("[yellow]Interrupted: finished calls are saved; run the same command again to resume.")
+            stopped.signal = stopped.signal or signal.SIGINT
     for warning in run_warnings:
         console.print(f"[yellow]warning:[/yellow] {shown(warning)}")
     failures_file = write_failures(out_dir, results)
@@ -124,7 +131,34 @@ def run_analyze(
         summary.print(f"{stored} stored in [bold]{shown(store.location)}[/bold]")
     if failures_file:
         summary.print(f"Failures listed in [bold]{shown(str(failures_file))}[/bold]")
+    if stopped.signal:
+        raise SystemExit(128 + stopped.signal)  # a stopped run reports it, as a shell does
     return counts["failed"]
+
+
+class _Stopped:
+    signal: int = 0
+
+
+@contextmanager
+def _stop_signals() -> Iterator[_Stopped]:
+    """SIGTERM (a scheduler, `kill`) stops the run as Ctrl-C does: a KeyboardInterrupt, so the workers
+    are ended and no file is left half-written; by default it would end this process alone, at once."""
+    stopped = _Stopped()
+
+    def stop(signum: int, _frame) -> None:
+        stopped.signal = signum
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield stopped
+        return
+    try:
+        yield stopped
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _recogniser(options: AnalyzeOptions) -> str:

@@ -99,6 +99,77 @@ def test_outputs_that_would_still_collide_refuse_the_run_in_one_line(tmp_path):
     assert not out.exists() or not list(out.rglob("*.json"))
 
 
+# ---- item 3: no process outlives the run --------------------------------------------------------
+
+
+def _process_table() -> dict[int, tuple[int, str]]:
+    """pid → (parent pid, state) for every process, from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            table[int(entry.name)] = (int(fields[1]), fields[0])
+    return table
+
+
+def _descendants(pid: int) -> set[int]:
+    table, found, frontier = _process_table(), set(), {pid}
+    while frontier:
+        frontier = {child for child, (parent, _) in table.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["kill", "term", "int"])
+def test_workers_and_the_resource_tracker_end_with_their_parent(tmp_path, stop):
+    calls = tmp_path / "calls"
+    for number in range(4):
+        _clip(calls / f"call{number}.wav", start=6.5 + number * 5.5, seconds=7.0)
+    out, done = tmp_path / "out", tmp_path / "out" / STATE_DIR / "done"
+    log = (tmp_path / "log").open("wb")
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "callscope.cli", "analyze", str(calls), "--out", str(out), "--jobs", "2", *FAST],
+        stdout=log, stderr=log, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (done.is_dir() and any(done.glob("*.json"))):
+            assert parent.poll() is None, (tmp_path / "log").read_text()
+            assert time.monotonic() < deadline, "no call finished in time"
+            time.sleep(0.05)
+        children = _descendants(parent.pid)
+        assert len(children) >= 2, "the workers run in processes of their own"
+        assert parent.poll() is None and len(list(done.glob("*.json"))) < 4, "the stop must land mid-run"
+        os.kill(parent.pid, stop)
+        stopped = time.monotonic()
+        while any(_alive(pid) for pid in children) and time.monotonic() < stopped + 8:
+            time.sleep(0.05)
+        assert not [pid for pid in children if _alive(pid)], "a worker or the resource tracker outlived the run"
+        parent.wait(timeout=30)
+        if stop != signal.SIGKILL:
+            assert parent.returncode != 0, "a stopped run does not report success"
+            assert not list(out.rglob("*.part")), "no partial file is left"
+            assert len(list(done.glob("*.json"))) < 4, "the workers stopped rather than finishing every call"
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(parent.pid, signal.SIGKILL)  # whatever is left of the run's process group
+        with suppress(subprocess.TimeoutExpired):
+            parent.wait(timeout=10)
+        log.close()
+
+
 # ---- item 5: a run that cannot start, folder problems, names that would drive the terminal ------
 
 
