@@ -17,13 +17,15 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from multiprocessing import get_context
+from multiprocessing.queues import Queue
 from pathlib import Path
+from queue import Empty
 from typing import TYPE_CHECKING
 
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
@@ -310,13 +312,17 @@ def run_serial(
 
 _worker_engines: Engines | None = None
 _worker_load_error: ModelError | None = None
+_worker_stages: Queue | None = None  # (worker pid, job number, stage) to the parent's progress display
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _worker_init(options: AnalyzeOptions, parent: int) -> None:
-    global _worker_engines, _worker_load_error
+def _worker_init(options: AnalyzeOptions, parent: int, stages: Queue | None = None) -> None:
+    global _worker_engines, _worker_load_error, _worker_stages
     _die_with_parent(parent)
+    _worker_stages = stages
+    if stages is not None:
+        stages.cancel_join_thread()  # progress is disposable: never hold up the worker's exit for it
     try:
         _worker_engines = load_engines(options)
     except ModelError as error:
@@ -345,34 +351,55 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _worker_process(job: CallJob, options: AnalyzeOptions, out_dir: Path, force: bool) -> CallResult:
+def _worker_process(number: int, job: CallJob, options: AnalyzeOptions, out_dir: Path, force: bool) -> CallResult:
     if _worker_engines is None:
         raise _worker_load_error or ModelError("the models were not loaded")
-    return process_call(job, _worker_engines, options, completion_records(out_dir, options), force)
+    on_stage = None
+    if _worker_stages is not None:
+        stages, pid = _worker_stages, os.getpid()
+
+        def on_stage(stage: str) -> None:
+            stages.put((pid, number, stage))
+    return process_call(job, _worker_engines, options, completion_records(out_dir, options), force, on_stage)
 
 
 def run_parallel(
-    jobs: list[CallJob], options: AnalyzeOptions, out_dir: Path, workers: int, force: bool
+    jobs: list[CallJob], options: AnalyzeOptions, out_dir: Path, workers: int, force: bool,
+    on_stage: Callable[[int, CallJob, str], None] | None = None,
 ) -> Iterator[CallResult]:
     """Run calls in `workers` processes; CPU threads are shared out so the machine is not
-    oversubscribed. However the run ends (an interrupt, closing this generator), no worker outlives it."""
+    oversubscribed. `on_stage(worker, call, stage)` hears each worker's progress, as run_serial's
+    hook does. However the run ends (an interrupt, closing this generator), no worker outlives it."""
     threads = max(1, (os.cpu_count() or 1) // workers)
     if not options.transcription.cpu_threads:
         options = replace(options, transcription=replace(options.transcription, cpu_threads=threads))
     # spawn, not fork: CTranslate2 and ONNX Runtime thread pools do not survive a fork.
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
-                               initargs=(options, os.getpid()))
+    context = get_context("spawn")
+    stages = context.Queue() if on_stage else None
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                               initargs=(options, os.getpid(), stages))
     finished = False
     try:
-        futures = {pool.submit(_worker_process, job, options, out_dir, force): job for job in jobs}
-        for future in as_completed(futures):
-            yield _result(future, futures[future])
+        futures = {pool.submit(_worker_process, number, job, options, out_dir, force): job
+                   for number, job in enumerate(jobs)}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=_STAGE_POLL_SECS, return_when=FIRST_COMPLETED)
+            if stages is not None and on_stage is not None:
+                _pass_on_stages(stages, jobs, on_stage)
+            for future in done:
+                yield _result(future, futures[future])
         finished = True
     finally:
         if finished:
             pool.shutdown(wait=True)
         else:
             _stop_workers(pool)
+        if stages is not None:
+            stages.close()
+
+
+_STAGE_POLL_SECS = 0.2
 
 
 def _result(future: Future, job: CallJob) -> CallResult:
@@ -380,6 +407,15 @@ def _result(future: Future, job: CallJob) -> CallResult:
         return future.result()
     except BrokenProcessPool:
         return _failed(job, "the analysis process crashed (out of memory?)", "crashed", time.perf_counter())
+
+
+def _pass_on_stages(stages: Queue, jobs: list[CallJob], on_stage: Callable[[int, CallJob, str], None]) -> None:
+    while True:
+        try:
+            worker, number, stage = stages.get_nowait()
+        except Empty:
+            return
+        on_stage(worker, jobs[number], stage)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:

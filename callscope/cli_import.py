@@ -27,30 +27,34 @@ def import_transcribe(results: tuple[Path, ...], out_dir: Path, force: bool, qui
     their words, times, confidences, speakers or channels, and what Call Analytics computed (turn
     sentiment, loudness, interruptions, non-talk time, categories, issues, action items, outcomes,
     its call summary). A file that is no Transcribe result is one line; the others are converted."""
+    from callscope.batch import CallResult
     from callscope.errors import InputError
     from callscope.inputs.load import json_format, read_json
     from callscope.inputs.source import CALL_ANALYTICS, TRANSCRIBE
     from callscope.options import AnalyzeOptions
-    from callscope.runner import run_analyze
+    from callscope.runner import printable, run_analyze
 
     files = [path for result in results for path in (sorted(result.rglob("*.json")) if result.is_dir() else [result])]
-    accepted, refused = [], []
+    accepted: list[Path] = []
+    refused: list[CallResult] = []  # failed calls of the run: in its lines, its table, its count and failures.jsonl
     for path in files:
         try:
             document = read_json(path)  # the reader and format detection `analyze` uses
         except InputError as error:
-            refused.append(f"{path}: cannot read JSON: {error.problem}")
+            refused.append(CallResult(str(path), "failed", error=f"cannot read JSON: {error.problem}", error_kind=error.kind))
             continue
         if json_format(document) in (TRANSCRIBE, CALL_ANALYTICS):
             accepted.append(path)
         else:
-            refused.append(f"{path}: not an Amazon Transcribe or Call Analytics result")
-    for line in refused:
-        click.echo(f"failed  {line}", err=True)
+            refused.append(CallResult(str(path), "failed", error="not an Amazon Transcribe or Call Analytics result",
+                                      error_kind="not_transcribe"))
     if not accepted:
+        for result in refused:
+            click.echo(f"failed  {printable(result.source)}: {printable(result.error)}", err=True)
         raise click.ClickException("no Amazon Transcribe result to convert")
     try:
-        failed = run_analyze(accepted, out_dir, AnalyzeOptions(), force=force, quiet=quiet)
+        failed = run_analyze(accepted, out_dir, AnalyzeOptions(), force=force, quiet=quiet,
+                             command="callscope import transcribe", failed_before=refused)
     except CallscopeError as error:
-        raise click.ClickException(str(error)) from None
-    sys.exit(1 if failed or refused else 0)
+        raise click.ClickException(printable(str(error))) from None
+    sys.exit(1 if failed else 0)

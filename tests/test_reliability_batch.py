@@ -268,3 +268,42 @@ def test_control_characters_in_file_names_are_printed_escaped(tmp_path):
     assert failure["file"] == str(calls / "two\nlines.wav")  # JSON keeps the real name
     document = json.loads((out / "red\x1b[31m.json").read_text())
     assert document["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]["MediaFileUri"] == str(red)
+
+
+# ---- item 7: the console says what the command did ----------------------------------------------
+
+
+def test_import_transcribe_counts_refused_files_and_titles_its_table(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copy(CHAT_FIXTURES / "call_analytics.json", results / "call.json")
+    (results / "chat.json").write_text((CHAT_FIXTURES / "chat_export.json").read_text())
+    outcome = CliRunner().invoke(main, ["import", "transcribe", str(results), "--out", str(tmp_path / "out")])
+    assert outcome.exit_code == 1
+    assert "1 failed" in outcome.output and "0 failed" not in outcome.output
+    assert "callscope import transcribe" in outcome.output and "callscope analyze" not in outcome.output
+    assert "audio s" not in outcome.output and "speed" not in outcome.output
+    failures = [json.loads(line) for line in (tmp_path / "out" / "failures.jsonl").read_text().splitlines()]
+    assert [Path(failure["file"]).name for failure in failures] == ["chat.json"]
+
+
+def test_chats_are_reported_in_turns_not_seconds_of_audio(tmp_path):
+    chat = tmp_path / "chat.txt"
+    chat.write_text("Customer: Hello, my order is late.\nAgent: Sorry, let me check that for you.\n"
+                    "Customer: Thanks.\n")
+    result = _analyze(str(chat), "--out", str(tmp_path / "out"), *FAST)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"chat\.txt \(3 turns in [\d.]+ s\)", result.output), result.output
+    assert "of audio" not in result.output and "audio s" not in result.output and "speed" not in result.output
+
+
+def test_parallel_workers_show_each_calls_stage(tmp_path):
+    calls = tmp_path / "calls"
+    for number in range(2):
+        _clip(calls / f"call{number}.wav", start=8.0 + number * 10.0, seconds=6.0)
+    # A terminal, as far as the progress display can tell: it draws its live lines into the output.
+    terminal = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "200"}
+    result = _analyze(str(calls), "--out", str(tmp_path / "out"), "--jobs", "2", *FAST, env=terminal)
+    assert result.exit_code == 0, result.output
+    for number in range(2):
+        assert re.search(rf"call{number}\.wav: ({'|'.join(STAGES)})", result.output), result.output
