@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 
 import numpy as np
@@ -15,13 +14,11 @@ from callscope.errors import ModelError
 from callscope.options import TranscriptionOptions
 from callscope.transcription.models import bundled_model_path, resolve_model
 from callscope.transcription.whisper import FasterWhisperTranscriber
+from tests.asr_checks import JFK_TEXT, word_error_rate
 from tests.conftest import JFK
 
-JFK_TEXT = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"[^a-z ]", "", text.lower()).split()
+# tiny.en gets the clean JFK clip right here; on other processors a word may differ (tests/asr_checks.py).
+JFK_WER = 0.15
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +29,7 @@ def jfk_mono():
 def test_words_have_timestamps_and_probabilities(transcriber, jfk_mono):
     result = transcriber.transcribe(jfk_mono)
     words = [word for segment in result.segments for word in segment.words]
-    assert _plain("".join(word.text for word in words)) == JFK_TEXT.split()
+    assert word_error_rate("".join(word.text for word in words), JFK_TEXT) <= JFK_WER
     assert result.language == "en"
     assert all(0 <= w.start <= w.end <= 11.1 and 0 < w.probability <= 1 for w in words)
     assert [w.start for w in words] == sorted(w.start for w in words)
@@ -42,10 +39,9 @@ def test_no_words_are_invented_in_a_long_silence(transcriber, jfk_mono):
     silence = np.zeros(20 * SAMPLE_RATE, dtype=np.float32)
     words = [w for s in transcriber.transcribe(np.concatenate([jfk_mono, silence, jfk_mono])).segments for w in s.words]
     assert not [w for w in words if 11.5 < w.start < 30.5], "words placed in the silent gap"
-    # Both copies are still transcribed (int8 decoding may vary a word between runs).
+    # Both copies are still transcribed, each whole (int8 decoding may vary a word between runs).
     for part in ([w for w in words if w.start <= 11.5], [w for w in words if w.start >= 30.5]):
-        text = _plain("".join(w.text for w in part))
-        assert len(text) >= 20 and text[-3:] == ["for", "your", "country"]
+        assert word_error_rate("".join(w.text for w in part), JFK_TEXT) <= JFK_WER
 
 
 def test_noise_without_speech_gives_no_words(transcriber):
@@ -83,7 +79,7 @@ def test_hub_name_loads_through_the_hub_client(offline_hub_cache, jfk_mono):
     _hub_cache(offline_hub_cache, "Systran/faster-whisper-tiny.en")
     transcriber = FasterWhisperTranscriber(TranscriptionOptions(model="Systran/faster-whisper-tiny.en"))
     words = [w for s in transcriber.transcribe(jfk_mono).segments for w in s.words]
-    assert _plain("".join(w.text for w in words)) == JFK_TEXT.split()
+    assert word_error_rate("".join(w.text for w in words), JFK_TEXT) <= JFK_WER
 
 
 def test_unavailable_hub_model_is_a_one_line_error(tmp_path, offline_hub_cache):
