@@ -84,9 +84,14 @@ def discover(inputs: list[Path], out_dir: Path, roles: RoleMap | None = None,
     outputs would still be one file."""
     roles = roles or RoleMap()  # which chat speaker names are agent or customer
     warn = warn or (lambda line: None)
-    base = _common_folder(inputs)
+    # Copies of s3:// inputs (under <out>/.callscope/s3) are mirrored among themselves, local inputs among
+    # theirs: a common folder of both would put results inside <out>/.callscope.
+    s3_copies = os.path.abspath(out_dir / STATE_DIR / "s3")
+    fetched = {entry: _is_under(entry, s3_copies) for entry in inputs}
+    bases = {kind: _common_folder([entry for entry in inputs if fetched[entry] == kind]) for kind in (False, True)}
     found: dict[str, tuple[Path, Path]] = {}  # absolute source → (source, output stem relative to out_dir)
     for entry in inputs:
+        base = bases[fetched[entry]]
         if entry.is_dir():
             sources = [path for path in sorted(files_under(entry, warn, skip=frozenset({STATE_DIR})))
                        if path.suffix.lower() in AUDIO_EXTENSIONS or is_transcript_candidate(path, roles)]
@@ -111,6 +116,10 @@ def _common_folder(inputs: list[Path]) -> str:
     """The deepest folder holding every input (a folder input counts as itself)."""
     folders = [os.path.abspath(path) if path.is_dir() else os.path.dirname(os.path.abspath(path)) for path in inputs]
     return os.path.commonpath(folders) if folders else os.getcwd()
+
+
+def _is_under(path: Path, folder: str) -> bool:
+    return os.path.commonpath([os.path.abspath(path), folder]) == folder
 
 
 def _relative_stem(source: Path, base: str) -> Path:

@@ -85,6 +85,15 @@ def test_outputs_mirror_the_inputs_below_their_common_folder(tmp_path):
         out / "calls" / "monday" / "x", out / "calls" / "y", out / "more" / "x"]
 
 
+def test_copies_of_s3_inputs_beside_local_ones_are_never_mirrored_into_the_state_folder(tmp_path):
+    out = tmp_path / "out"
+    local = _clip(tmp_path / "calls" / "x.wav")
+    fetched = _clip(out / STATE_DIR / "s3" / "bucket" / "incoming" / "day1" / "y.wav")  # as analyze s3://... copies them
+    stems = [job.stem for job in discover([tmp_path / "calls", out / STATE_DIR / "s3" / "bucket" / "incoming"], out)]
+    assert stems == [out / "x", out / "day1" / "y"]
+    assert local.is_file() and fetched.is_file()
+
+
 def test_outputs_that_would_still_collide_refuse_the_run_in_one_line(tmp_path):
     calls = tmp_path / "calls"
     calls.mkdir()
