@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from callscope.batch import STATE_DIR, discover
 from callscope.cli import main
-from tests.conftest import JFK, PYANNOTE_SAMPLE
+from tests.conftest import PYANNOTE_SAMPLE
 
 FAST = ("--sentiment", "none", "--entities", "none", "--issues", "none", "--no-categories", "--diarizer", "none")
 CHAT_FIXTURES = Path(__file__).parent / "data" / "chat_inputs"
