@@ -153,7 +153,8 @@ def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model
 
     Writes per call <name>.json (PCA format), .rttm, .srt, .vtt and .txt into --out.
     """
-    from callscope.runner import printable, run_analyze
+    from callscope.console_text import printable
+    from callscope.runner import run_analyze
 
     try:
         options = _with_vocabulary(replace(
@@ -224,7 +225,7 @@ def _analysis_store(location: str | None):
     work: one that cannot open (not a database, unreachable) means the run cannot start, exit 2."""
     import os
 
-    from callscope.runner import printable
+    from callscope.console_text import printable
     from callscope.store.opening import STORE_ENV, open_store
 
     location = location or os.environ.get(STORE_ENV)
@@ -276,6 +277,7 @@ def validate(files: tuple[Path, ...]) -> None:
     """Check PCA JSON files against the output schema shipped with callscope."""
     import json
 
+    from callscope.console_text import printable
     from callscope.output.pca import validation_errors
 
     bad = 0
@@ -284,12 +286,14 @@ def validate(files: tuple[Path, ...]) -> None:
             errors = validation_errors(json.loads(path.read_text()))
         except ValueError as error:
             errors = [f"not JSON: {error}"]
+        except RecursionError:  # deeper than the parser (or the schema check) can follow
+            errors = ["not a PCA document: nested too deeply"]
         if errors:
             bad += 1
             for error in errors:
-                click.echo(f"{path}: {error}")
+                click.echo(f"{printable(str(path))}: {printable(error)}")
         else:
-            click.echo(f"{path}: valid")
+            click.echo(f"{printable(str(path))}: valid")
     sys.exit(1 if bad else 0)
 
 

@@ -32,7 +32,8 @@ def import_transcribe(results: tuple[Path, ...], out_dir: Path, force: bool, qui
     from callscope.inputs.load import json_format, read_json
     from callscope.inputs.source import CALL_ANALYTICS, TRANSCRIBE
     from callscope.options import AnalyzeOptions
-    from callscope.runner import printable, run_analyze
+    from callscope.console_text import printable
+    from callscope.runner import run_analyze
 
     files = [path for result in results for path in (sorted(result.rglob("*.json")) if result.is_dir() else [result])]
     accepted: list[Path] = []

@@ -66,12 +66,13 @@ def load(directory: Path, store_location: str | None) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from callscope.console_text import shown
     from callscope.store.loading import load_directory
 
     console = Console(highlight=False, soft_wrap=True)  # one line per file, however long
     with open_store_or_fail(store_location) as store:
         report = load_directory(store, directory, on_problem=lambda kind, line: console.print(
-            f"[red]failed[/red] {escape(line)}" if kind == "failed" else f"[yellow]skipped[/yellow] {escape(line)}"))
+            f"[red]failed[/red] {shown(line)}" if kind == "failed" else f"[yellow]skipped[/yellow] {shown(line)}"))
         total = store.count()
     console.print(f"{report.loaded} loaded, {len(report.skipped)} skipped, {len(report.failed)} failed "
                   f"({total} calls in {escape(store.location)})")

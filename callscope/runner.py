@@ -34,6 +34,7 @@ from callscope.batch import (
     start_service_jobs,
     write_failures,
 )
+from callscope.console_text import printable, shown
 from callscope.engines import load_engines, load_transcribe_service
 from callscope.errors import CallscopeError
 from callscope.inputs.load import is_transcript_path
@@ -50,18 +51,6 @@ _STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
 
 class NoInputs(CallscopeError):
     """Nothing to analyse under the paths given: the run cannot start (exit 2)."""
-
-
-def printable(text: str) -> str:
-    """Control characters as Python escapes ("\\n", "\\x1b"): a file name cannot break a console line,
-    recolour or clear the terminal. Only the console gets this; JSON outputs keep the real name."""
-    return "".join(char if char.isprintable() else char.encode("unicode_escape", "backslashreplace").decode("ascii")
-                   for char in text)
-
-
-def shown(text: str) -> str:
-    """Text (a file name, an error) as it goes into a Rich markup line: printable, no markup."""
-    return escape(printable(text))
 
 
 def run_analyze(
