@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests import conftest
+from tests.asr_checks import JFK_TEXT, JFK_WER, word_error_rate
 from tests.audio_factory import load_clip, wav_header_only, write_audio, write_long_silence_flac
 from callscope.audio.decode import decode
 from callscope.cli import main
@@ -61,8 +62,8 @@ def _assert_good_outputs(out: Path, stem: str) -> None:
         path = out / f"{stem}{suffix}"
         assert path.is_file() and path.stat().st_size > 0, f"missing output {path.name}"
     pca = json.loads((out / f"{stem}.json").read_text())
-    text = " ".join(item["OriginalText"] for item in pca["SpeechSegments"]).lower()
-    assert "country" in text  # "ask not what your country can do for you"
+    text = " ".join(item["OriginalText"] for item in pca["SpeechSegments"])
+    assert word_error_rate(text, JFK_TEXT) <= JFK_WER  # the whole clip, not exact words (they vary by processor)
 
 
 def _assert_one_line_failure(record: dict, kind: str, problem: str) -> None:

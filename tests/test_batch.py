@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from callscope.batch import STATE_DIR, discover
 from callscope.cli import main
+from tests.asr_checks import LEFT_TEXT, RIGHT_TEXT, word_error_rate
 from tests.conftest import JFK, PYANNOTE_SAMPLE, STEREO_TWO_UTTERANCES
 
 SUFFIXES = (".json", ".rttm", ".srt", ".vtt", ".txt")
@@ -125,13 +126,21 @@ def test_stereo_channels_follow_the_channel_definitions(tmp_path):
     default = _analyze(str(calls), "--out", str(tmp_path / "default"))
     swapped = _analyze(str(calls), "--out", str(tmp_path / "swapped"), "--channels", "0=AGENT,1=CUSTOMER")
     assert default.exit_code == 0 and swapped.exit_code == 0
-    default_lines = (tmp_path / "default" / "stereo_diarization.txt").read_text().lower()
-    swapped_lines = (tmp_path / "swapped" / "stereo_diarization.txt").read_text().lower()
-    # left channel (0): the wizard sentence; right channel (1): the horizon sentence (refs.tsv)
-    assert "customer: he began a confused complaint" in default_lines
-    assert "agent: the horizon seems extremely distant" in default_lines
-    assert "agent: he began a confused complaint" in swapped_lines
-    assert "customer: the horizon seems extremely distant" in swapped_lines
+    # left channel (0): the wizard sentence; right channel (1): the horizon sentence (refs.tsv). Each
+    # side's words are near its sentence (a bound: tiny.en's words vary by processor), far from the other.
+    for folder, left, right in (("default", "Customer", "Agent"), ("swapped", "Agent", "Customer")):
+        said = _said_by((tmp_path / folder / "stereo_diarization.txt").read_text())
+        assert word_error_rate(said[left], LEFT_TEXT) < 0.35 < word_error_rate(said[left], RIGHT_TEXT)
+        assert word_error_rate(said[right], RIGHT_TEXT) < 0.5 < word_error_rate(said[right], LEFT_TEXT)
+
+
+def _said_by(transcript: str) -> dict[str, str]:
+    """Each speaker's words in a callscope .txt transcript ("Agent: ..." lines)."""
+    said: dict[str, list[str]] = {}
+    for line in transcript.splitlines():
+        speaker, _, text = line.partition(": ")
+        said.setdefault(speaker, []).append(text)
+    return {speaker: " ".join(texts) for speaker, texts in said.items()}
 
 
 def test_bad_channel_definition_is_a_usage_error(tmp_path):

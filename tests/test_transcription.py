@@ -14,11 +14,8 @@ from callscope.errors import ModelError
 from callscope.options import TranscriptionOptions
 from callscope.transcription.models import bundled_model_path, resolve_model
 from callscope.transcription.whisper import FasterWhisperTranscriber
-from tests.asr_checks import JFK_TEXT, word_error_rate
+from tests.asr_checks import JFK_TEXT, JFK_WER, word_error_rate
 from tests.conftest import JFK
-
-# tiny.en gets the clean JFK clip right here; on other processors a word may differ (tests/asr_checks.py).
-JFK_WER = 0.15
 
 
 @pytest.fixture(scope="module")
