@@ -1,7 +1,9 @@
 """Languages and translation with the multilingual Whisper base assembled from its two wheels.
 
 Real model throughout: multilingual.mp3 (the MIT licence read in English, then in German), a real
-English phone call, and an English-to-German switch inside one 30-s window.
+English phone call, and an English-to-German switch inside one 30-s window. The model's words vary a
+little between processors: the checks on them are callscope's English test, word overlaps and WER
+bounds, not exact words.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from callscope.transcription.language_id import Utterance, label_utterances, lan
 from callscope.transcription.models import resolve_model
 from callscope.transcription.translate import AudioTranslator
 from callscope.turn_languages import set_turn_languages
+from tests.asr_checks import JFK_TEXT, JFK_WER, word_error_rate
 from tests.conftest import DATA, JFK, PYANNOTE_SAMPLE
 
 MULTILINGUAL = DATA / "faster_whisper_tests" / "multilingual.mp3"
 # Words of the MIT licence (refs.tsv) an English translation of its German part should carry.
-LICENCE_WORDS = {"documentation", "use", "modify", "copy", "distribute", "license", "sell", "rights", "transfer"}
+LICENCE_WORDS = {"software", "documentation", "use", "modify", "copy", "distribute", "license", "sell", "rights",
+                 "transfer"}
 
 
 @pytest.fixture(scope="module")
@@ -128,11 +132,11 @@ def test_english_then_german_is_detected_per_segment(bilingual):
     speech, conversation, _, _ = bilingual
     assert set(speech.group_languages) == {"en", "de"}
     for group, language in zip(speech.groups, speech.group_languages):
-        text = _words("".join(word.text for word in group))
+        text = "".join(word.text for word in group)
         if group[0].start < 29.0:  # the English reading ends at 29 s, the German starts at 30 s
-            assert language == "en" and {"permission", "software"} & text
+            assert language == "en" and looks_english(text), text
         else:
-            assert language == "de" and {"software", "der", "die"} & text
+            assert language == "de" and not looks_english(text) and len(text.split()) >= 5, text
     assert [turn.language for turn in conversation.turns] == [
         "en" if turn.start < 29.0 else "de" for turn in conversation.turns
     ]
@@ -158,11 +162,11 @@ def test_a_switch_inside_one_whisper_window_keeps_both_languages(base):
     samples = np.concatenate([decode(JFK).samples.mean(axis=0), german]).astype(np.float32)
     result = base.transcribe(samples)
     by_language = {
-        language: _words(" ".join("".join(w.text for w in s.words) for s in result.segments if s.language == language))
+        language: " ".join("".join(w.text for w in s.words) for s in result.segments if s.language == language).split()
         for language in ("en", "de")
     }
-    assert {"country", "americans"} <= by_language["en"]
-    assert {"software", "recht"} <= by_language["de"]
+    assert word_error_rate(" ".join(by_language["en"]), JFK_TEXT) <= JFK_WER
+    assert not looks_english(" ".join(by_language["de"])) and len(by_language["de"]) >= 8
     assert all(s.words[0].start < 11.5 for s in result.segments if s.language == "en")
 
 
@@ -209,7 +213,7 @@ def test_german_turns_get_an_english_translation(bilingual):
     for turn in german:
         assert turn.translation is not None and looks_english(turn.translation)
     translated = _words(" ".join(turn.translation for turn in german))
-    assert "software" in translated and len(LICENCE_WORDS & translated) >= 3, translated
+    assert len(LICENCE_WORDS & translated) >= 4, translated
     for turn in conversation.turns:
         if turn.language == "en":
             assert turn.translation is None
