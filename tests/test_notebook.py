@@ -159,7 +159,9 @@ def test_the_call_has_two_speakers_with_roles_a_transcript_and_talk_time(execute
     assert speaker_table.count("<tr>") == 1 + 2 and "spk_0" in speaker_table and "spk_1" in speaker_table
     (transcript,) = _outputs_of_type(_cell(notebook, "transcript"), "text/html")
     assert transcript.count("<tr>") == 1 + summary["turns"] and summary["turns"] >= 4
-    assert "Chicago" in transcript and "New Jersey" in transcript  # what the two say in the sample
+    # What the two say in the sample (sample.stm); tiny.en's exact words vary by processor, so most, not all.
+    said = [name for name in ("Chicago", "New Jersey", "Texas", "Yankee", "Diane", "Sheila") if name in transcript]
+    assert len(said) >= 4, said
 
 
 def test_charts_are_drawn_and_sentiment_is_not_pretended(executed):
