@@ -215,16 +215,17 @@ def test_the_leaderboard_ranks_configurations_and_says_when_one_is_not_better(la
     shutil.copy(lab_path, lab_copy)
     worse = _invoke("eval", "asr", str(labelled), "--lab", str(lab_copy), "--beam-size", "1", "--no-vad")
     board = _invoke("leaderboard", "--lab", str(lab_copy), "--json")
-    import json
-
     ranked = json.loads(board.output)["ranked"]
     assert [entry["label"] for entry in ranked] in (["tiny.en", "tiny.en beam_size=1 vad=False"],
                                                     ["tiny.en beam_size=1 vad=False", "tiny.en"])
     assert ranked[0]["wer"]["rate"] <= ranked[1]["wer"]["rate"]
-    if ranked[0]["label"] == "tiny.en":
-        assert "NOT better than tiny.en" in worse.output.replace("\n", " ")
-    else:
+    # Which one wins depends on tiny.en's words on this processor (both at 15.83% with generic kernels,
+    # a tie the leaderboard breaks by speed); the verdict follows the WERs: a tie is not better.
+    rate = {entry["label"]: entry["wer"]["rate"] for entry in ranked}
+    if rate["tiny.en beam_size=1 vad=False"] < rate["tiny.en"]:
         assert "better than every past configuration" in worse.output.replace("\n", " ")
+    else:
+        assert "NOT better than tiny.en" in worse.output.replace("\n", " ")
 
 
 def test_new_audio_updates_every_configuration_scoring_only_what_is_missing(labelled, lab_path, tmp_path):
@@ -325,8 +326,6 @@ def test_transcribe_engine_needs_a_bucket(labelled, tmp_path):
 
 
 def test_analyze_with_a_vocabulary_writes_the_term_and_names_the_vocabulary(tmp_path):
-    import json
-
     (tmp_path / "terms.txt").write_text("# product names\nComfyUI\n")
     outcome = _invoke("analyze", str(HOTWORDS), "--out", str(tmp_path / "out"), "--vocabulary",
                       str(tmp_path / "terms.txt"), "--diarizer", "none", "-q")
