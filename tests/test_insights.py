@@ -309,6 +309,9 @@ def test_embedded_default_on_the_demo_call(demo_call):
     assert "Customer:" in summary and "Agent:" in summary and "card" in summary.lower() and "cancel" in summary.lower()
     assert insights["call_driver"].value["category"] == "Lost or stolen card"
     assert "cancel my card" in insights["call_driver"].value["evidence"]
+    # On these words the labels are clear of their cuts: the agent's positive share is 0.75 (Positive
+    # from 0.7), the customer's 0.37 (Mixed above 0.3), and the nearest turn is 0.004 from the 0.4 class
+    # probability that makes a turn polar; ONNX Runtime's differences between processors are ~1e-6.
     assert insights["customer_sentiment"].value["sentiment"] in ("Mixed", "Negative")
     assert insights["agent_sentiment"].value["sentiment"] == "Positive"
     assert insights["issue_resolved"].value["resolved"] is True
