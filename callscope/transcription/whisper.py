@@ -20,10 +20,21 @@ _VIDEO_HALLUCINATIONS = re.compile(
     r"|transcribed by|translated by|www\.|\.com/",
     re.IGNORECASE,
 )
-# A word whose audio is quieter than this (dBFS RMS) was not spoken: Whisper hallucinated it.
+# A word whose audio, with _SILENT_WORD_MARGIN either side, is quieter than this (dBFS RMS) was not
+# spoken: Whisper hallucinated it (in a silent gap or on a silent channel).
 _SILENCE_DBFS = -60.0
+# Whisper's word times are approximate and often zero-length (start == end): measured on that span
+# alone, the RMS was one sample's, and real words ("in", "though", "So" on the pyannote sample, at
+# -52 to -240 dBFS on their own sample) were dropped. With 0.2 s either side the same words measure
+# -53 to -19 dBFS, while a word placed inside a digital silence still measures nothing (issue 15).
+_SILENT_WORD_MARGIN = 0.2
 # A vocabulary term written with less probability than this came from the hotwords prompt, not the audio.
 _LEAKED_HOTWORD_PROBABILITY = 0.02
+# Beam search at temperature 0 only, no fallback to sampling at higher temperatures: the same samples give the
+# same words on the same machine (issue 15: a sampling fallback made four runs of one noisy 8 kHz call
+# differ by 13 WER points on another machine). On the dev set and the three sample calls here no
+# window needed the fallback, so no word changed (bench/bench_asr_vs_plain.py, docs/BENCHMARKS.md).
+_TEMPERATURE = 0.0
 # Turn-level VAD: a 300 ms pause splits speech, as measured for this model (ENGINEERING.md §2).
 _VAD_PARAMETERS = {"min_silence_duration_ms": 300}
 
@@ -72,6 +83,7 @@ class FasterWhisperTranscriber:
             samples,
             language=language,
             beam_size=options.beam_size,
+            temperature=_TEMPERATURE,
             word_timestamps=True,
             vad_filter=options.vad,
             vad_parameters=_VAD_PARAMETERS if options.vad else None,
@@ -109,7 +121,8 @@ def _leaked_hotword(word, vocabulary) -> bool:
 
 
 def _is_silent(samples: np.ndarray, start: float, end: float) -> bool:
-    span = samples[int(start * SAMPLE_RATE) : max(int(end * SAMPLE_RATE), int(start * SAMPLE_RATE) + 1)]
+    first = max(int((start - _SILENT_WORD_MARGIN) * SAMPLE_RATE), 0)
+    span = samples[first : max(int((end + _SILENT_WORD_MARGIN) * SAMPLE_RATE), first + 1)]
     if span.size == 0:
         return True
     rms = float(np.sqrt(np.mean(np.square(span, dtype=np.float64))))
