@@ -132,6 +132,23 @@ class TimeSpan:
 
 
 @dataclass(frozen=True)
+class SpeechRegion:
+    """A stretch of one speaker's speech as the diarizer (mono) or the voice activity detector (one per
+    channel) found it. `without_words` is set where the recogniser gave no words for it, even when the
+    stretch was transcribed again on its own: speech without words, still in RTTM and talk time."""
+
+    start: float
+    end: float
+    speaker: str
+    without_words: bool = False
+    loudness_db: tuple[float, ...] = ()  # per started second; set for speech without words (it has no turn)
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
 class CategoryMatch:
     """A category rule that matched the call: where (empty for rules on something absent)."""
 
@@ -210,6 +227,9 @@ class Conversation:
     # or "none" (mono, one speaker).
     speaker_separation: str = "channels"
     non_talk: list[TimeSpan] = field(default_factory=list)
+    # Who spoke when (RTTM, talk time, non-talk time); empty where only words are known (chats,
+    # transcripts, Amazon Transcribe), which then stand for the speech.
+    speech_regions: list[SpeechRegion] = field(default_factory=list)
     speaker_time: dict[str, float] = field(default_factory=dict)
     transcriber: str = ""
     vocabulary: str = ""  # the custom vocabulary's name, when one was used

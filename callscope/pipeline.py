@@ -6,9 +6,12 @@ Transcript inputs (chats, Transcribe documents) skip the audio stages: `analyze_
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from datetime import datetime
 from pathlib import Path
+
+import numpy as np
 
 from callscope.analytics.loudness import loudness_per_second
 from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
@@ -18,12 +21,21 @@ from callscope.inputs.load import load_transcript
 from callscope.inputs.options import ChatOptions
 from callscope.inputs.source_analytics import enrich_keeping_source
 from callscope.metadata import metadata_from_filename
-from callscope.model import Conversation, Turn
+from callscope.model import Conversation, SpeechRegion, Turn
 from callscope.options import AnalyzeOptions
 from callscope.speakers.channels import SpeakerLayout
 from callscope.speakers.diarization import Diarizer
 from callscope.speakers.roles import apply_roles, detect_roles
-from callscope.stages import RecognisedSpeech, attribute_speakers, diarize_call, load_audio, speaker_layout, transcribe_call
+from callscope.stages import (
+    RecognisedSpeech,
+    SpeakerTimeline,
+    attribute_speakers,
+    complete_speech,
+    diarize_call,
+    load_audio,
+    speaker_layout,
+    transcribe_call,
+)
 from callscope.transcription.base import Transcriber
 from callscope.turn_languages import set_turn_languages
 
@@ -57,9 +69,12 @@ def analyze_call(
     audio = load_audio(path, options, sha256)
     report("transcribing")
     speech = transcribe_call(path, audio, options, transcriber)
+    timeline = SpeakerTimeline()
     if diarizer is not None and speech.separation == "none":
         report("diarizing")
-        speech = attribute_speakers(speech, diarize_call(audio, options, diarizer))
+        timeline = diarize_call(audio, options, diarizer)
+        speech = attribute_speakers(speech, timeline)
+    speech = complete_speech(speech, timeline, audio, options, transcriber)
     report("analysing")
     conversation = assemble_conversation(path, audio, speech, options, translator)
     return add_meaning(conversation, enrichers, insights, report)
@@ -151,6 +166,9 @@ def _assemble(
     if translator is not None:
         warnings += [outcome.warning for outcome in translator.translate(signals, turns) if not outcome.english]
     words = [word for turn in turns for word in turn.words]
+    # Speech without words has no turn to carry its loudness: its region does.
+    regions = [replace(region, loudness_db=_loudness(signals[region.speaker], region))
+               if region.without_words else region for region in speech.regions]
     speakers = [track.speaker for track in layout.tracks]
     if layout.separation == "diarization":
         # Mono calls have no channel definitions: the roles come from what each speaker says.
@@ -163,12 +181,18 @@ def _assemble(
         language=speech.language,
         metadata=metadata_from_filename(path.name, audio.source.sha256, options.filename_metadata),
         speaker_separation=layout.separation,
-        non_talk=non_talk_periods(words, audio.duration, options.turns.non_talk_min_secs),
+        non_talk=non_talk_periods(words, audio.duration, options.turns.non_talk_min_secs, regions),
+        speech_regions=regions,
         speaker_time=speaker_talk_time(
-            words, [speaker.label for speaker in speakers], options.turns.segment_pause_secs
+            words, [speaker.label for speaker in speakers], options.turns.segment_pause_secs, regions
         ),
         transcriber=speech.transcriber,
         vocabulary=options.transcription.vocabulary.name if options.transcription.vocabulary else "",
         processed_at=datetime.now(),
         warnings=warnings,
     )
+
+
+def _loudness(samples: np.ndarray, region: SpeechRegion) -> tuple[float, ...]:
+    """Loudness of speech without words, per started second, as a turn's."""
+    return tuple(loudness_per_second(samples, region.start, region.end))

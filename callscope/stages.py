@@ -1,8 +1,10 @@
 """`callscope analyze` cut into the steps the SageMaker pipeline runs apart.
 
 Who spoke when (`diarize_call`) and what was said (`transcribe_call`) depend only on the audio, so
-they can run in different containers and in either order; `attribute_speakers` joins them and
-`assemble_conversation` adds turns and analytics. Each step's result is a typed dataclass that
+they can run in different containers and in either order; `attribute_speakers` joins them,
+`complete_speech` checks the words against the speech regions (the diarizer's, or voice activity per
+channel) and transcribes again, alone, any region left without words, and `assemble_conversation`
+adds turns and analytics. Each step's result is a typed dataclass that
 round-trips through JSON (`to_dict` / `from_dict`), so a step can run in another process or machine
 and still give exactly what `analyze_call` gives in one process.
 """
@@ -12,15 +14,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from callscope.audio.decode import DecodedAudio, decode
+import numpy as np
+
+from callscope.audio.decode import SAMPLE_RATE, DecodedAudio, decode
 from callscope.errors import InputError
-from callscope.model import Role, Speaker, Word
+from callscope.model import Role, Speaker, SpeechRegion, Word
 from callscope.options import AnalyzeOptions
 from callscope.output.rttm import rttm_line
 from callscope.speakers.assign import SpeakerSegment, assign_speakers
 from callscope.speakers.channels import SpeakerLayout, SpeakerTrack, split_speakers
 from callscope.speakers.diarization import Diarizer
-from callscope.transcription.base import Transcriber
+from callscope.speakers.regions import timeline_regions, uncovered, vad_regions, with_words
+from callscope.transcription.base import Transcriber, TranscriptionResult
 
 # A call whose loudest sample stays under this (-60 dBFS) is silence, whatever the format.
 _SILENT_PEAK = 1e-3
@@ -44,7 +49,8 @@ class SpeakerTimeline:
         return cls([SpeakerSegment(**segment) for segment in data["segments"]], data.get("diarizer", ""))
 
     def to_rttm(self, file_id: str) -> str:
-        """The diarizer's own segments as RTTM (the call's .rttm output is made from its words)."""
+        """The diarizer's own segments as RTTM (the call's .rttm output also has the speech of words
+        the recogniser heard outside them: callscope.speakers.regions)."""
         ordered = sorted(self.segments, key=lambda segment: (segment.start, segment.speaker))
         return "".join(rttm_line(file_id, s.start, s.end - s.start, s.speaker) + "\n" for s in ordered)
 
@@ -60,6 +66,9 @@ class RecognisedSpeech:
     speakers: list[str]  # labels heard, in order
     # Per group, its spoken language; empty (older results) means every group is in `language`.
     group_languages: list[str] = field(default_factory=list)
+    # Who spoke when (complete_speech): the diarizer's or the VAD's regions, and regions of words
+    # outside them; empty (older results, or before complete_speech) means the words stand for speech.
+    regions: list[SpeechRegion] = field(default_factory=list)
 
     def group_language(self, index: int) -> str:
         return self.group_languages[index] if self.group_languages else self.language
@@ -70,14 +79,17 @@ class RecognisedSpeech:
             "speakers": self.speakers,
             "groups": [[asdict(word) for word in group] for group in self.groups],
             "group_languages": self.group_languages,
+            "regions": [asdict(region) for region in self.regions],
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> RecognisedSpeech:
         groups = [[Word(**word) for word in group] for group in data["groups"]]
+        regions = [SpeechRegion(**{**region, "loudness_db": tuple(region.get("loudness_db", ()))})
+                   for region in data.get("regions", [])]
         return cls(
             groups, data["language"], data["transcriber"], data["separation"], data["speakers"],
-            data.get("group_languages", []),
+            data.get("group_languages", []), regions,
         )
 
 
@@ -110,22 +122,30 @@ def transcribe_call(path: Path, audio: DecodedAudio, options: AnalyzeOptions, tr
     for track in layout.tracks:
         result = transcriber.transcribe(track.samples)
         languages.append(result.language)
-        for recognised in result.segments:
-            group_languages.append(recognised.language or result.language)
-            groups.append([
-                Word(
-                    # Segments join with a space, whatever the recogniser put before their first word.
-                    " " + word.text.lstrip() if index == 0 else word.text,
-                    round(word.start, 3), round(word.end, 3), round(word.probability, 4), track.speaker.label,
-                )
-                for index, word in enumerate(recognised.words)
-            ])
+        for language, group in _word_groups(result, track.speaker.label):
+            group_languages.append(language)
+            groups.append(group)
     if not groups:
         raise InputError(str(path), "no speech found in the audio", "no_speech")
     return RecognisedSpeech(
         groups, languages[0] if languages else "en", transcriber.name, layout.separation,
         [track.speaker.label for track in layout.tracks], group_languages,
     )
+
+
+def _word_groups(result: TranscriptionResult, speaker: str, offset: float = 0.0) -> list[tuple[str, list[Word]]]:
+    """(language, words) of each recognised segment, its times shifted by `offset` seconds."""
+    return [
+        (recognised.language or result.language, [
+            Word(
+                # Segments join with a space, whatever the recogniser put before their first word.
+                " " + word.text.lstrip() if index == 0 else word.text,
+                round(word.start + offset, 3), round(word.end + offset, 3), round(word.probability, 4), speaker,
+            )
+            for index, word in enumerate(recognised.words)
+        ])
+        for recognised in result.segments if recognised.words
+    ]
 
 
 def attribute_speakers(speech: RecognisedSpeech, timeline: SpeakerTimeline) -> RecognisedSpeech:
@@ -136,6 +156,58 @@ def attribute_speakers(speech: RecognisedSpeech, timeline: SpeakerTimeline) -> R
     heard = {word.speaker for group in groups for word in group}
     in_order = list(dict.fromkeys(s.speaker for s in sorted(timeline.segments, key=lambda s: s.start)))
     return replace(speech, groups=groups, separation="diarization", speakers=[label for label in in_order if label in heard])
+
+
+def complete_speech(speech: RecognisedSpeech, timeline: SpeakerTimeline, audio: DecodedAudio, options: AnalyzeOptions,
+                    transcriber: Transcriber) -> RecognisedSpeech:
+    """`speech` with its speech regions, each speaker's talk as found apart from the words: the
+    diarizer's segments on a diarized mono call, voice activity on each channel (or on an undiarized
+    mono signal) otherwise. A region no word overlaps is transcribed again, alone, through the same
+    transcriber: in a 30 s window of the whole call the recogniser can drop a stretch (its guards
+    against text on silence), which on its own it may not. A region still without words stays:
+    speech without words, in RTTM and talk time, flagged in the PCA document."""
+    signals = _speaker_signals(audio, speech, timeline, options)
+    found = _found_regions(speech, timeline, signals)
+    groups, languages = list(speech.groups), list(speech.group_languages)
+    own_signals = speech.separation == "channels"
+    for region in uncovered(found, [word for group in groups for word in group], own_signals):
+        start, end = int(region.start * SAMPLE_RATE), int(np.ceil(region.end * SAMPLE_RATE))
+        result = transcriber.transcribe(signals[region.speaker][start:end])
+        for language, group in _word_groups(result, region.speaker, start / SAMPLE_RATE):
+            groups.append(group)
+            if languages:  # older results without languages keep none: every group is the call's
+                languages.append(language)
+    regions = with_words(found, [word for group in groups for word in group], own_signals)
+    return replace(speech, groups=groups, group_languages=languages, regions=regions,
+                   speakers=_speakers_heard(speech, timeline, regions))
+
+
+def _speakers_heard(speech: RecognisedSpeech, timeline: SpeakerTimeline, regions: list[SpeechRegion]) -> list[str]:
+    """The speakers of words and of regions (one the diarizer found is a speaker even when none of
+    their words were recognised); on a diarized call in the order they first speak, as attribute_speakers."""
+    labels = set(speech.speakers) | {region.speaker for region in regions}
+    order = [*speech.speakers, *(region.speaker for region in regions)]
+    if speech.separation == "diarization":
+        order = [segment.speaker for segment in sorted(timeline.segments, key=lambda item: item.start)] + order
+    return [label for label in dict.fromkeys(order) if label in labels]
+
+
+def _speaker_signals(audio: DecodedAudio, speech: RecognisedSpeech, timeline: SpeakerTimeline,
+                     options: AnalyzeOptions) -> dict[str, np.ndarray]:
+    """The signal each speaker is heard in: their channel, or the one mono signal."""
+    layout = split_speakers(audio, options.speakers)
+    if layout.separation == "channels":
+        return {track.speaker.label: track.samples for track in layout.tracks}
+    (track,) = layout.tracks
+    labels = {track.speaker.label, *speech.speakers, *(segment.speaker for segment in timeline.segments)}
+    return {label: track.samples for label in labels}
+
+
+def _found_regions(speech: RecognisedSpeech, timeline: SpeakerTimeline,
+                   signals: dict[str, np.ndarray]) -> list[SpeechRegion]:
+    if speech.separation == "diarization":
+        return timeline_regions(timeline.segments)
+    return [region for label in speech.speakers for region in vad_regions(signals[label], label)]
 
 
 def speaker_layout(audio: DecodedAudio, speech: RecognisedSpeech, options: AnalyzeOptions) -> SpeakerLayout:

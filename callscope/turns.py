@@ -7,6 +7,7 @@ sorted by start time, and consecutive segments of one speaker less than 3.0 s ap
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterable
 
 from callscope.model import TimeSpan, Turn, Word
 from callscope.options import TurnOptions
@@ -69,11 +70,17 @@ def build_turns(segments: list[Turn], options: TurnOptions, merge: bool = True) 
 
 def speech_regions(words: list[Word], bridge_secs: float) -> list[TimeSpan]:
     """The union of the words' spans, bridging pauses shorter than `bridge_secs`."""
-    regions: list[TimeSpan] = []
-    for word in sorted(words, key=lambda item: item.start):
-        if regions and word.start - regions[-1].end < bridge_secs:
-            if word.end > regions[-1].end:
-                regions[-1] = TimeSpan(regions[-1].start, word.end)
+    return merge_spans([TimeSpan(word.start, word.end) for word in words], bridge_secs)
+
+
+def merge_spans(spans: Iterable[TimeSpan], bridge_secs: float = 0.0) -> list[TimeSpan]:
+    """The union of `spans`, in time order, bridging gaps shorter than `bridge_secs` (0: only
+    spans that overlap or touch join)."""
+    merged: list[TimeSpan] = []
+    for span in sorted(spans, key=lambda item: item.start):
+        if merged and (span.start <= merged[-1].end or span.start - merged[-1].end < bridge_secs):
+            if span.end > merged[-1].end:
+                merged[-1] = TimeSpan(merged[-1].start, span.end)
         else:
-            regions.append(TimeSpan(word.start, word.end))
-    return regions
+            merged.append(TimeSpan(span.start, span.end))
+    return merged

@@ -150,10 +150,12 @@ def test_the_call_has_two_speakers_with_roles_a_transcript_and_talk_time(execute
     assert [speaker["label"] for speaker in speakers] == ["spk_0", "spk_1"]
     assert sorted(speaker["role"] for speaker in speakers) == ["Agent", "Customer"]
     assert all(0.5 <= speaker["role_confidence"] <= 1.0 for speaker in speakers)
-    # Both talk, and together (with the quiet time) they fit in the call.
+    # Both talk, and each (with the quiet time) fits in the call; together they may not: when both
+    # talk at once (1.9 s of the sample) that time is each one's talk time.
     assert set(summary["talk_time_secs"]) == {"spk_0", "spk_1"}
     assert all(seconds > 3.0 for seconds in summary["talk_time_secs"].values())
-    assert sum(summary["talk_time_secs"].values()) + summary["non_talk_secs"] <= summary["duration_secs"] + 0.5
+    assert all(seconds + summary["non_talk_secs"] <= summary["duration_secs"] + 0.5
+               for seconds in summary["talk_time_secs"].values())
 
     (speaker_table,) = _outputs_of_type(_cell(notebook, "speakers"), "text/html")
     assert speaker_table.count("<tr>") == 1 + 2 and "spk_0" in speaker_table and "spk_1" in speaker_table

@@ -1,26 +1,37 @@
-"""Talk time per speaker and quiet (non-talk) periods, from word timings."""
+"""Talk time per speaker and quiet (non-talk) periods, from speech regions (or word timings)."""
 
 from __future__ import annotations
 
-from callscope.model import TimeSpan, Word
-from callscope.turns import speech_regions
+from collections.abc import Sequence
+
+from callscope.model import SpeechRegion, TimeSpan, Word
+from callscope.turns import merge_spans
 
 
-def speaker_talk_time(words: list[Word], speakers: list[str], pause_secs: float) -> dict[str, float]:
-    """Seconds each speaker talked: their speech regions, ordinary pauses between words included."""
-    return {
-        speaker: sum(
-            region.duration
-            for region in speech_regions([word for word in words if word.speaker == speaker], pause_secs)
-        )
-        for speaker in speakers
-    }
+def speaker_talk_time(words: list[Word], speakers: list[str], pause_secs: float,
+                      regions: Sequence[SpeechRegion] = ()) -> dict[str, float]:
+    """Seconds each speaker talked: the time their speech regions cover, as the RTTM says. Without
+    regions (chats, transcripts) the words' spans, with the pauses under `pause_secs` between words
+    included (the regions of a diarizer or VAD already hold a phrase's short pauses: bridging them
+    too counted 1.2 s more than the gold 24.4 s of the pyannote sample)."""
+    spans = _speech_by_speaker(words, regions)
+    bridge = 0.0 if regions else pause_secs
+    return {speaker: sum(span.duration for span in merge_spans(spans.get(speaker, []), bridge))
+            for speaker in speakers}
 
 
-def non_talk_periods(words: list[Word], duration: float, min_secs: float) -> list[TimeSpan]:
-    """Periods of at least `min_secs` in which nobody speaks, including before the first word and
-    after the last."""
-    busy = speech_regions(words, min_secs)
+def non_talk_periods(words: list[Word], duration: float, min_secs: float,
+                     regions: Sequence[SpeechRegion] = ()) -> list[TimeSpan]:
+    """Periods of at least `min_secs` in which nobody speaks (no speech region, or without regions
+    no word), including before the first speech and after the last."""
+    busy = merge_spans([span for spans in _speech_by_speaker(words, regions).values() for span in spans], min_secs)
     edges = [0.0] + [point for region in busy for point in (region.start, region.end)] + [duration]
     quiet = [TimeSpan(edges[i], edges[i + 1]) for i in range(0, len(edges) - 1, 2)]
     return [span for span in quiet if span.duration >= min_secs]
+
+
+def _speech_by_speaker(words: list[Word], regions: Sequence[SpeechRegion]) -> dict[str, list[TimeSpan]]:
+    spans: dict[str, list[TimeSpan]] = {}
+    for item in regions or words:
+        spans.setdefault(item.speaker, []).append(TimeSpan(item.start, item.end))
+    return spans

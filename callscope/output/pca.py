@@ -17,7 +17,7 @@ from typing import Any
 from callscope.analytics.sentiment_trends import POLARITY_THRESHOLD, sentiment_trends
 from callscope.inputs.source import TranscriptSource, is_chat
 from callscope.insights.results import SUMMARY_NAME, display_text
-from callscope.model import Conversation, Insight, SentimentScores, Speaker, TextSpan, Turn
+from callscope.model import Conversation, Insight, SentimentScores, Speaker, SpeechRegion, TextSpan, Turn
 
 # Reference-system placeholder for metadata the file name did not carry.
 _MISSING = "None"
@@ -29,7 +29,7 @@ def to_pca(conversation: Conversation) -> dict[str, Any]:
         analytics.update(_insight_fields(conversation.insights))
     return {
         "ConversationAnalytics": analytics,
-        "SpeechSegments": [_speech_segment(turn, conversation.language) for turn in conversation.turns],
+        "SpeechSegments": _speech_segments(conversation),
     }
 
 
@@ -161,6 +161,42 @@ def _speaker_time(conversation: Conversation) -> dict[str, Any]:
         ],
     }
     return times
+
+
+def _speech_segments(conversation: Conversation) -> list[dict[str, Any]]:
+    """The turns, and in time order among them the speech without words (flagged SpeechWithoutWords)."""
+    segments = [(turn.start, _speech_segment(turn, conversation.language)) for turn in conversation.turns]
+    segments += [(region.start, _wordless_segment(region, conversation.language))
+                 for region in conversation.speech_regions if region.without_words]
+    return [segment for _, segment in sorted(segments, key=lambda item: item[0])]
+
+
+def _wordless_segment(region: SpeechRegion, language: str) -> dict[str, Any]:
+    """Speech the recogniser gave no words for: a segment with its time, speaker and loudness, no text."""
+    return {
+        "SegmentStartTime": round(region.start, 3),
+        "SegmentEndTime": round(region.end, 3),
+        "SegmentSpeaker": region.speaker,
+        "SegmentInterruption": False,
+        "IVRSegment": False,
+        "LanguageCode": _language_code(language),
+        "OriginalText": "",
+        "DisplayText": "",
+        "TextEdited": 0,
+        "LoudnessScores": list(region.loudness_db),
+        "SentimentIsPositive": 0,
+        "SentimentIsNegative": 0,
+        "SentimentScore": 0.0,
+        "BaseSentimentScores": [],
+        "EntitiesDetected": [],
+        "CategoriesDetected": [],
+        "FollowOnCategories": [],
+        "IssuesDetected": [],
+        "ActionItemsDetected": [],
+        "OutcomesDetected": [],
+        "WordConfidence": [],
+        "SpeechWithoutWords": True,
+    }
 
 
 def _speech_segment(turn: Turn, language: str) -> dict[str, Any]:

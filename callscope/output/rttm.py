@@ -8,22 +8,24 @@ from callscope.inputs.source import is_chat
 from callscope.model import Conversation
 from callscope.turns import speech_regions
 
-# Regions are the speaker's words with pauses under this bridged: finer than merged turns,
-# which may hold up to 3 s of silence.
+# Without speech regions (transcripts, Amazon Transcribe), regions are each speaker's words with
+# pauses under this bridged: finer than merged turns, which may hold up to 3 s of silence.
 _BRIDGE_SECS = 0.5
 
 
 def to_rttm(conversation: Conversation) -> str:
+    """The call's speech regions (the diarizer's or the VAD's, speech without words included), or
+    without them its words' spans."""
     if is_chat(conversation):
         return ""  # who spoke when in audio: a chat has no audio (the file is written, empty)
     file_id = PurePath(conversation.source.path).stem.replace(" ", "_")
-    lines = []
-    all_words = conversation.words
-    for speaker in conversation.speakers:
-        words = [word for word in all_words if word.speaker == speaker.label]
-        for region in speech_regions(words, _BRIDGE_SECS):
-            lines.append((region.start, rttm_line(file_id, region.start, region.duration, speaker.label)))
-    return "".join(line + "\n" for _, line in sorted(lines))
+    if conversation.speech_regions:
+        spans = [(region.start, region.duration, region.speaker) for region in conversation.speech_regions]
+    else:
+        words = conversation.words
+        spans = [(region.start, region.duration, speaker.label) for speaker in conversation.speakers
+                 for region in speech_regions([word for word in words if word.speaker == speaker.label], _BRIDGE_SECS)]
+    return "".join(rttm_line(file_id, start, duration, speaker) + "\n" for start, duration, speaker in sorted(spans))
 
 
 def rttm_line(file_id: str, start: float, duration: float, speaker: str) -> str:

@@ -1,5 +1,6 @@
 """Step 3, transcribe (transcription image, GPU by instance type): the words of each call, each
-given its speaker from the diarize step's timeline and its language, added to its bundle.
+given its speaker from the diarize step's timeline and its language, and the call's speech regions
+(a region left without words transcribed again on its own), added to its bundle.
 
 Turns spoken in another language are translated in the enrich step, once turns exist.
 
@@ -34,7 +35,7 @@ from callscope.processing.step import (
     main_guard,
     options_from,
 )
-from callscope.stages import SpeakerTimeline, attribute_speakers, load_audio, transcribe_call
+from callscope.stages import SpeakerTimeline, attribute_speakers, complete_speech, load_audio, transcribe_call
 from callscope.transcription.amazon import stops_starting
 
 if TYPE_CHECKING:
@@ -48,9 +49,11 @@ def transcribe(args: argparse.Namespace) -> StepReport:
     transcriber = load_transcriber(options)
 
     def handle(bundle, audio_path):
-        speech = transcribe_call(audio_path, load_audio(audio_path, options), options, transcriber)
+        audio = load_audio(audio_path, options)
+        speech = transcribe_call(audio_path, audio, options, transcriber)
         timeline = SpeakerTimeline.from_dict(bundle.results.get("timeline", {"segments": []}))
-        bundle.results["speech"] = attribute_speakers(speech, timeline).to_dict()
+        speech = complete_speech(attribute_speakers(speech, timeline), timeline, audio, options, transcriber)
+        bundle.results["speech"] = speech.to_dict()
         return bundle
 
     return bundles_in_bundles_out("transcribe", handle)

@@ -13,7 +13,14 @@ from typing import Any
 
 from callscope.options import BUNDLED_MODEL, AnalyzeOptions, TranscriptionOptions
 from callscope.serving.inputs import Invocation, RequestError
-from callscope.stages import RecognisedSpeech, SpeakerTimeline, attribute_speakers, load_audio, transcribe_call
+from callscope.stages import (
+    RecognisedSpeech,
+    SpeakerTimeline,
+    attribute_speakers,
+    complete_speech,
+    load_audio,
+    transcribe_call,
+)
 from callscope.transcription.whisper import FasterWhisperTranscriber
 
 
@@ -73,9 +80,10 @@ class TranscriptionModel:
     def invoke(self, invocation: Invocation) -> dict[str, Any]:
         request = TranscriptionRequest.from_invocation(invocation, self.transcriber.options.language)
         audio = load_audio(invocation.audio, self.options)
-        speech = transcribe_call(invocation.audio, audio, self.options, self._transcriber(request.language))
-        if request.timeline is not None:
-            speech = attribute_speakers(speech, request.timeline)
+        transcriber = self._transcriber(request.language)
+        speech = transcribe_call(invocation.audio, audio, self.options, transcriber)
+        timeline = request.timeline or SpeakerTimeline()
+        speech = complete_speech(attribute_speakers(speech, timeline), timeline, audio, self.options, transcriber)
         return TranscriptionResult(speech, audio.duration).to_dict()
 
     def _transcriber(self, language: str | None) -> FasterWhisperTranscriber:

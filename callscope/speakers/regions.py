@@ -1,0 +1,124 @@
+"""Speech regions: who spoke when, as the diarizer (mono calls) or voice activity detection on each
+channel (channel calls) found it, checked against the recognised words.
+
+RTTM, talk time and non-talk time are built from these regions rather than from word timings, so a
+stretch of speech the recogniser gave no words for still counts as speech (issue 15).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+
+import numpy as np
+
+from callscope.model import SpeechRegion, TimeSpan, Word
+from callscope.speakers.assign import SpeakerSegment
+from callscope.turns import merge_spans
+
+SAMPLE_RATE = 16000
+# Silero VAD (faster-whisper's) on one party's channel: the settings the diarization bench derives
+# its channel references with (bench/bench_diarization.py, REFERENCE_VAD), chosen there before any
+# system was scored; tight padding, as RTTM scores edges.
+CHANNEL_VAD = {"threshold": 0.5, "min_silence_duration_ms": 300, "speech_pad_ms": 30, "min_speech_duration_ms": 100}
+# Words outside every region of their speaker become regions of their own, their pauses under this
+# bridged (as the RTTM of words was before regions).
+WORD_BRIDGE_SECS = 0.5
+# A region shorter than this (a diarizer's or VAD's blip at a boundary, often 10-30 ms) cannot hold a
+# word: it is neither transcribed again nor called speech without words (it stays a region).
+SHORTEST_WORD_SECS = 0.2
+# Whisper stretches a word over a pause at most a few seconds; 30 s is ample.
+_LONGEST_WORD_SECS = 30.0
+
+
+def timeline_regions(segments: Iterable[SpeakerSegment]) -> list[SpeechRegion]:
+    """The diarizer's segments as regions, each speaker's touching or overlapping segments joined."""
+    by_speaker: dict[str, list[TimeSpan]] = {}
+    for segment in segments:
+        by_speaker.setdefault(segment.speaker, []).append(TimeSpan(float(segment.start), float(segment.end)))
+    return _sorted(SpeechRegion(span.start, span.end, speaker)
+                   for speaker, spans in by_speaker.items() for span in merge_spans(spans))
+
+
+def vad_regions(samples: np.ndarray, speaker: str) -> list[SpeechRegion]:
+    """Speech in one party's signal (16 kHz), by faster-whisper's Silero VAD."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    found = get_speech_timestamps(np.ascontiguousarray(samples, np.float32), VadOptions(**CHANNEL_VAD),
+                                  sampling_rate=SAMPLE_RATE)
+    return [SpeechRegion(round(item["start"] / SAMPLE_RATE, 3), round(item["end"] / SAMPLE_RATE, 3), speaker)
+            for item in found if item["end"] > item["start"]]
+
+
+def uncovered(regions: list[SpeechRegion], words: list[Word], own_signals: bool) -> list[SpeechRegion]:
+    """The regions long enough for a word that no word overlaps (with `own_signals`, no word of the
+    region's speaker, heard on their own channel): speech the recogniser wrote nothing for."""
+    index = _WordIndex(words)
+    return [region for region in regions if region.duration >= SHORTEST_WORD_SECS
+            and not any(not own_signals or word.speaker == region.speaker for word in index.overlapping(region))]
+
+
+def with_words(regions: list[SpeechRegion], words: list[Word], own_signals: bool) -> list[SpeechRegion]:
+    """`regions` with `without_words` set on those still `uncovered`, plus regions made of the words
+    outside them: what the recogniser heard is speech too. With `own_signals` (one channel per
+    speaker) a word counts outside unless a region of its own speaker holds it; on one shared signal,
+    unless any region does: the diarizer found that speech, and who speaks in it is its call."""
+    wordless = set(uncovered(regions, words, own_signals))
+    marked = [SpeechRegion(region.start, region.end, region.speaker, region in wordless) for region in regions]
+    return _sorted([*marked, *_regions_of_stray_words(regions, words, own_signals)])
+
+
+def _regions_of_stray_words(regions: list[SpeechRegion], words: list[Word], own_signals: bool) -> list[SpeechRegion]:
+    def speech_of(speaker: str | None) -> _SpanIndex:
+        return _SpanIndex(merge_spans(TimeSpan(region.start, region.end) for region in regions
+                                      if speaker is None or region.speaker == speaker))
+
+    everyone = speech_of(None)
+    own = {speaker: speech_of(speaker) for speaker in {word.speaker for word in words}} if own_signals else {}
+    stray: dict[str, list[TimeSpan]] = {}
+    for word in words:
+        if not own.get(word.speaker, everyone).overlaps(word.start, word.end):
+            stray.setdefault(word.speaker, []).append(TimeSpan(word.start, word.end))
+    return [SpeechRegion(span.start, span.end, speaker)
+            for speaker, found in stray.items() for span in merge_spans(found, WORD_BRIDGE_SECS)
+            if span.end > span.start]
+
+
+def _meets(start: float, end: float, span_start: float, span_end: float) -> bool:
+    """Whether a word (start, end) overlaps a span; a word without duration, whether the span holds it."""
+    if end <= start:
+        return span_start <= start <= span_end
+    return max(start, span_start) < min(end, span_end)
+
+
+def _sorted(regions: Iterable[SpeechRegion]) -> list[SpeechRegion]:
+    return sorted(regions, key=lambda region: (region.start, region.end, region.speaker))
+
+
+class _WordIndex:
+    """Words by start time, to find those overlapping a stretch without scanning them all."""
+
+    def __init__(self, words: list[Word]) -> None:
+        self.words = sorted(words, key=lambda word: word.start)
+        self.starts = [word.start for word in self.words]
+
+    def overlapping(self, region: SpeechRegion) -> list[Word]:
+        first = bisect_left(self.starts, region.start - _LONGEST_WORD_SECS)
+        last = bisect_left(self.starts, region.end)
+        return [word for word in self.words[first:last] if _meets(word.start, word.end, region.start, region.end)]
+
+
+class _SpanIndex:
+    """Disjoint sorted spans, to ask whether a stretch overlaps any of them."""
+
+    def __init__(self, spans: list[TimeSpan]) -> None:
+        self.spans = spans
+        self.ends = [span.end for span in spans]
+
+    def overlaps(self, start: float, end: float) -> bool:
+        position = bisect_left(self.ends, start)
+        while position < len(self.spans) and self.spans[position].start < end:
+            if _meets(start, end, self.spans[position].start, self.spans[position].end):
+                return True
+            position += 1
+        return False
