@@ -241,3 +241,14 @@ def test_comprehend_failure_is_one_line(comprehend):
     with pytest.raises(ComprehendError, match=r"^Comprehend batch_detect_sentiment failed: .*AccessDenied") as error:
         ComprehendSentiment(client).enrich(_call(["what is the reference number"]))
     assert "\n" not in str(error.value)
+
+
+def test_batches_keep_to_the_token_budget_so_long_turns_are_not_padded_together():
+    from callscope.enrichment.sentiment_model import BATCH_SIZE, BATCH_TOKENS, _token_batches
+
+    lengths = [3] * 40 + [200] * 10 + [256] * 3  # a diarized call: many short turns, a few long ones
+    batches = _token_batches(list(range(len(lengths))), lengths)
+    assert sorted(index for batch in batches for index in batch) == list(range(len(lengths)))
+    assert all(len(batch) <= BATCH_SIZE and len(batch) * max(lengths[i] for i in batch) <= BATCH_TOKENS
+               for batch in batches)
+    assert len(batches[0]) == BATCH_SIZE  # short turns still share a batch
