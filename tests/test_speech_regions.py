@@ -52,6 +52,17 @@ def test_words_outside_every_region_add_speech_of_their_own():
                                                                                 (9.0, 9.2, "spk_1")]
 
 
+def test_on_a_channel_speech_is_the_union_of_its_regions_and_its_words():
+    """Silero misses short turns on a channel that the recogniser hears: the words' spans (pauses under
+    0.5 s bridged) join the VAD's regions; on a shared signal a word the diarizer's speech touches adds none."""
+    regions = [SpeechRegion(1.0, 2.0, "spk_0")]
+    words = [_word(1.8, 2.3, "spk_0"), _word(2.6, 3.0, "spk_0")]
+    channel = with_words(regions, words, own_signals=True)
+    assert [(region.start, region.end) for region in channel] == [(1.0, 2.0), (2.0, 3.0)]
+    shared = with_words(regions, words, own_signals=False)
+    assert [(region.start, region.end) for region in shared] == [(1.0, 2.0), (2.6, 3.0)]
+
+
 def test_on_channels_only_a_speakers_own_words_cover_their_region():
     """Each party is on their own channel: the other party's word at the same time is not theirs."""
     regions = [SpeechRegion(1.0, 3.0, "spk_1")]
