@@ -42,6 +42,7 @@ from pyannote.core import Annotation, Segment, Timeline
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench.*` when run as a script
 
 from bench.bench_diarization import DATA, REFERENCE_VAD, callscope_code, channel_reference  # noqa: E402
+from bench.bench_diarization import to_annotation as annotation_of_segments  # noqa: E402
 from bench.devset import build_devset, write_pcm  # noqa: E402
 from callscope.audio.decode import SAMPLE_RATE, decode  # noqa: E402
 from callscope.evaluation.diarization import DiarizationScorer  # noqa: E402
@@ -77,14 +78,6 @@ def annotation_of_rttm(text: str, uri: str) -> Annotation:
         if fields and fields[0] == "SPEAKER":
             segment = Segment(float(fields[3]), float(fields[3]) + float(fields[4]))
             annotation[segment, annotation.new_track(segment)] = fields[7]
-    return annotation
-
-
-def annotation_of_segments(segments, uri: str) -> Annotation:
-    annotation = Annotation(uri=uri)
-    for item in segments:
-        segment = Segment(item.start, item.end)
-        annotation[segment, annotation.new_track(segment)] = item.speaker
     return annotation
 
 
