@@ -3,24 +3,35 @@
 In the manner of pyannote's speaker-diarization-3.x pipeline, without pyannote.audio or a hub:
 1. segmentation-3.0 (ONNX) on 10 s windows every `step_secs`: up to 3 local speakers per window,
    overlapped speech included (powerset output);
-2. one GE2E embedding per (window, local speaker), from the frames where that speaker talks alone;
-3. spectral clustering of the embeddings, refined so two speakers of one window never merge;
+2. each local speaker's speech in a window cut at pauses (the model often keeps one local speaker
+   when another voice takes over after a pause), and one GE2E embedding per piece, from the frames
+   where that piece's speaker talks alone;
+3. spectral clustering of the embeddings, refined so two pieces heard at the same time never merge;
+   with `--speakers auto`, the count grows while each new speaker's voice is distinct (below);
 4. per frame, the clusters' activity averaged over windows and the segmentation's speaker count
    decide who speaks, so overlapped speech yields two speakers;
 5. on calls long enough, each single-speaker stretch is re-decided by Gaussian mixtures trained on
    this call's own speakers (resegmentation.py), which fixes most confusions of similar voices.
-Measured on the pyannote sample: DER 6.2% at collar 0 (docs/BENCHMARKS.md), about 16x real time.
+Measured on the pyannote sample: DER 6.0% at collar 0 (docs/BENCHMARKS.md, "Counting speakers").
+With `--speakers auto` the count was right on 42 of 60 real 2-4 speaker clips (same section).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 import onnxruntime
 
 from callscope.speakers.assign import SpeakerSegment
-from callscope.speakers.clustering import assign_within_windows, normalise_rows, spectral_clusters
+from callscope.speakers.clustering import (
+    assign_within_windows,
+    most_alike,
+    normalise_rows,
+    spectral_clusters,
+    split_at_pauses,
+)
 from callscope.speakers.diarization import SpeakerCount
 from callscope.speakers.embedding import MEL_HOP, SpeakerEncoder, mel_frames
 from callscope.speakers.resegmentation import ResegmentationOptions, resegment
@@ -29,10 +40,27 @@ _RATE = 16000
 _WINDOW = 10 * _RATE
 _FRAME_STEP = 270  # samples between segmentation frames
 _RECEPTIVE_FIELD = 721  # samples one frame sees
+_MELS_PER_SEC = _RATE // MEL_HOP
 # Powerset classes of segmentation-3.0: {}, {1}, {2}, {3}, {1,2}, {1,3}, {2,3}.
 _POWERSET = np.array(
     [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32
 )
+
+
+@dataclass(frozen=True)
+class CountCriterion:
+    """When `--speakers auto` takes one more speaker: while every two speakers' voices (one GE2E
+    embedding of all the speech each has alone) are less alike than `alike`, and each has at least
+    `min_speech_secs` alone. The second speaker needs only some speech alone and to be less alike
+    than `first_alike`: the two parties of the demo call scored up to 0.92, and a call taken for one
+    voice loses half its speakers' words. Chosen on the calibration clips of bench/meetings.py
+    (docs/BENCHMARKS.md, "Counting speakers"): `alike` 0.80-0.87 counted 19-21 of 30 right there,
+    0.84 most. GE2E cannot do much better: a third cluster cut from one of two voices scored 0.83
+    to 0.97, two different people 0.5 to 0.92."""
+
+    first_alike: float = 0.95
+    alike: float = 0.84
+    min_speech_secs: float = 2.5
 
 
 class EmbeddedDiarizer:
@@ -44,9 +72,11 @@ class EmbeddedDiarizer:
         step_secs: float = 1.0,  # 2 s halves the time for 1-2 DER points on the pyannote sample
         min_clean_secs: float = 1.0,  # speech alone needed for an embedding that shapes the clusters
         min_any_secs: float = 0.2,  # speech needed for an embedding that is only assigned
+        pause_secs: float = 0.3,  # a local speaker's speech is cut into pieces at pauses this long
         refine_iterations: int = 10,
         batch: int = 4,
         resegmentation: ResegmentationOptions | None = ResegmentationOptions(),  # None: first pass only
+        counting: CountCriterion = CountCriterion(),
     ) -> None:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -57,21 +87,27 @@ class EmbeddedDiarizer:
         self.step_secs = step_secs
         self.min_clean_secs = min_clean_secs
         self.min_any_secs = min_any_secs
+        self.pause_secs = pause_secs
         self.refine_iterations = refine_iterations
         self.batch = batch
         self.resegmentation = resegmentation
+        self.counting = counting
 
     def diarize(self, samples: np.ndarray, count: SpeakerCount = SpeakerCount()) -> list[SpeakerSegment]:
         signal = np.asarray(samples, dtype=np.float32).reshape(-1)
         if len(signal) < _RECEPTIVE_FIELD:
             return []
         starts, activity = self._segment(signal)
+        frame_secs = _FRAME_STEP / _RATE
+        pieces, overlaps = split_at_pauses(
+            activity, int(round(self.pause_secs / frame_secs)), int(np.ceil(self.min_any_secs / frame_secs))
+        )
         mels = mel_frames(signal)
-        embeddings, keys, shapes_clusters = self._embed(mels, starts, activity)
-        labels, clusters = self._cluster(embeddings, keys, shapes_clusters, activity.shape[:2], count)
-        if clusters == 0:
+        table, valid, trusted = self._embed(mels, starts, pieces)
+        if not trusted.any():
             return []
-        segments = self._segments(self._who_speaks(len(signal), starts, activity, labels, clusters), len(signal))
+        speaking = self._speaking(len(signal), starts, pieces, overlaps, mels, (table, valid, trusted), count)
+        segments = self._segments(speaking, len(signal))
         return resegment(mels, segments, self.resegmentation) if self.resegmentation else segments
 
     def _segment(self, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,6 +128,9 @@ class EmbeddedDiarizer:
         return starts, _POWERSET[np.argmax(np.concatenate(outputs), axis=-1)]
 
     def _embed(self, mels: np.ndarray, starts: np.ndarray, activity: np.ndarray):
+        """One embedding per (window, piece of a local speaker's speech): (windows, pieces, 256), with
+        the valid ones (enough speech to be assigned) and the trusted ones (enough speech alone to
+        shape the clusters)."""
         frames, local = activity.shape[1:]
         overlapped = activity.sum(-1) > 1
         frame_secs = _FRAME_STEP / _RATE
@@ -115,39 +154,63 @@ class EmbeddedDiarizer:
                     sequences.append(mels[selected])
                     keys.append((window, speaker))
                     shapes_clusters.append(shapes)
-        return self.encoder.embed(sequences), keys, np.array(shapes_clusters, bool)
-
-    def _cluster(self, embeddings, keys, shapes_clusters, shape, count: SpeakerCount) -> tuple[np.ndarray, int]:
-        table = np.zeros((*shape, embeddings.shape[1]), np.float32)
-        valid = np.zeros(shape, bool)
-        trusted = np.zeros(shape, bool)
+        embeddings = self.encoder.embed(sequences)
+        table = np.zeros((len(starts), local, embeddings.shape[1]), np.float32)
+        valid = np.zeros((len(starts), local), bool)
+        trusted = np.zeros((len(starts), local), bool)
         for (window, speaker), embedding, shapes in zip(keys, embeddings, shapes_clusters):
             table[window, speaker], valid[window, speaker], trusted[window, speaker] = embedding, True, shapes
-        if trusted.sum() < 2:
-            trusted = valid
-        points = table[trusted]
-        if len(points) == 0:
-            return -np.ones(shape, int), 0
-        maximum = max(1, min(count.exact or count.maximum, len(points)))
+        return table, valid, trusted if trusted.sum() >= 2 else valid
+
+    def _speaking(self, length: int, starts, pieces, overlaps, mels, tables, count: SpeakerCount) -> np.ndarray:
+        """(frames, speakers) booleans for the count asked for, or, with an automatic count, for the
+        most speakers (from count.minimum up) whose voices are all distinct (CountCriterion)."""
+        table, valid, trusted = tables
+        maximum = max(1, min(count.exact or count.maximum, int(trusted.sum())))
         minimum = max(1, min(count.exact or count.minimum, maximum))
-        labels = spectral_clusters(points, maximum if count.exact else None, minimum, maximum)
-        clusters = int(labels.max()) + 1
-        centroids = normalise_rows(np.stack([points[labels == c].mean(0) for c in range(clusters)]))
-        assigned = assign_within_windows(table @ centroids.T, valid)
+        chosen = None
+        for clusters in range(minimum, maximum + 1):
+            labels, found = self._cluster(table, valid, trusted, overlaps, clusters)
+            speaking = self._who_speaks(length, starts, pieces, labels, found)
+            if chosen is not None and not self._distinct(mels, speaking, clusters, length):
+                break
+            chosen = speaking
+        return chosen
+
+    def _distinct(self, mels: np.ndarray, speaking: np.ndarray, clusters: int, length: int) -> bool:
+        """Whether all `clusters` speakers have enough speech alone and distinct voices."""
+        alone = np.zeros((len(mels), clusters), bool)
+        for segment in self._segments(speaking, length):
+            first, last = int(segment.start * _MELS_PER_SEC), int(np.ceil(segment.end * _MELS_PER_SEC))
+            alone[first:last, int(segment.speaker.rsplit("_", 1)[1])] = True
+        alone &= alone.sum(1, keepdims=True) == 1
+        least = self.counting.min_speech_secs if clusters > 2 else 0.1  # 0.1 s: something to embed
+        if alone.sum(0).min() < least * _MELS_PER_SEC:
+            return False
+        voices = self.encoder.embed([mels[alone[:, speaker]] for speaker in range(clusters)])
+        return most_alike(voices) < (self.counting.first_alike if clusters == 2 else self.counting.alike)
+
+    def _cluster(self, table, valid, trusted, overlaps, clusters: int) -> tuple[np.ndarray, int]:
+        """The cluster of each (window, local speaker), and how many clusters there are."""
+        points = table[trusted]
+        labels = np.unique(spectral_clusters(points, clusters), return_inverse=True)[1]
+        found = int(labels.max()) + 1
+        centroids = normalise_rows(np.stack([points[labels == c].mean(0) for c in range(found)]))
+        assigned = assign_within_windows(table @ centroids.T, valid, overlaps)
         for _ in range(self.refine_iterations):  # k-means that respects the within-window constraint
             centroids = normalise_rows(
                 np.stack(
                     [
                         table[(assigned == c) & trusted].mean(0) if ((assigned == c) & trusted).any() else centroids[c]
-                        for c in range(clusters)
+                        for c in range(found)
                     ]
                 )
             )
-            refined = assign_within_windows(table @ centroids.T, valid)
+            refined = assign_within_windows(table @ centroids.T, valid, overlaps)
             if np.array_equal(refined, assigned):
                 break
             assigned = refined
-        return assigned, clusters
+        return assigned, found
 
     def _who_speaks(self, length: int, starts, activity, labels, clusters: int) -> np.ndarray:
         """(frames, clusters) booleans on the call's frame grid."""
