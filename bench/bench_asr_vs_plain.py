@@ -196,6 +196,16 @@ class _NoMatch:
         return None
 
 
+def _unlevelled_chunks(samples, **vad_options):
+    """Silero VAD on the signal as it is (faster-whisper's own VAD filter), not levelled first."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from callscope.audio.vad import SpeechChunk
+
+    found = get_speech_timestamps(np.ascontiguousarray(samples, np.float32), VadOptions(**vad_options))
+    return [SpeechChunk(item["start"], item["end"]) for item in found if item["end"] > item["start"]]
+
+
 FAST_WHISPER_VAD = {}  # faster-whisper's own VadOptions (min_silence_duration_ms=2000)
 ABLATIONS = [
     Variant("callscope", "the transcriber as shipped"),
@@ -212,9 +222,19 @@ ABLATIONS = [
     Variant("no_video_filter", "keep segments with video phrases", patches={"_VIDEO_HALLUCINATIONS": _NoMatch()}),
     Variant("no_silent_filter", "keep words under -60 dBFS", patches={"_is_silent": _never}),
     Variant("vad=off", "no VAD", options={"vad": False}),
+    Variant("vad_level=off", "the VAD on the signal as it is, not levelled (callscope.audio.vad)",
+            patches={"speech_chunks": _unlevelled_chunks}),
     Variant("fw_guards", "faster-whisper's conditioning, VAD and no hallucination threshold; callscope's decode",
             options={"condition_on_previous_text": True, "hallucination_silence_threshold": None},
             patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),
+    Variant("vad=default+hst=None", "faster-whisper's VAD parameters and no hallucination threshold",
+            options={"hallucination_silence_threshold": None}, patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),
+    Variant("vad=default+hst=None+fw", "faster-whisper's VAD parameters, no hallucination threshold, its decode",
+            decode="fw", options={"hallucination_silence_threshold": None}, patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),
+    Variant("vad=500ms+hst=None", "VAD minimum silence 500 ms, no hallucination threshold",
+            options={"hallucination_silence_threshold": None}, patches={"_VAD_PARAMETERS": {"min_silence_duration_ms": 500}}),
+    Variant("vad=1000ms+hst=None", "VAD minimum silence 1 s, no hallucination threshold",
+            options={"hallucination_silence_threshold": None}, patches={"_VAD_PARAMETERS": {"min_silence_duration_ms": 1000}}),
     Variant("fw_guards+fw", "fw_guards on faster-whisper's decode", decode="fw",
             options={"condition_on_previous_text": True, "hallucination_silence_threshold": None},
             patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),

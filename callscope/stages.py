@@ -23,6 +23,7 @@ from callscope.options import AnalyzeOptions
 from callscope.output.rttm import rttm_line
 from callscope.speakers.assign import SpeakerSegment, assign_speakers
 from callscope.speakers.channels import SpeakerLayout, SpeakerTrack, split_speakers
+from callscope.speakers.crosstalk import drop_crosstalk
 from callscope.speakers.diarization import Diarizer
 from callscope.speakers.regions import timeline_regions, uncovered, vad_regions, with_words
 from callscope.transcription.base import Transcriber, TranscriptionResult
@@ -125,6 +126,10 @@ def transcribe_call(path: Path, audio: DecodedAudio, options: AnalyzeOptions, tr
         for language, group in _word_groups(result, track.speaker.label):
             group_languages.append(language)
             groups.append(group)
+    if layout.separation == "channels":
+        kept = drop_crosstalk(groups, {track.speaker.label: track.samples for track in layout.tracks})
+        group_languages = [language for language, group in zip(group_languages, kept) if group]
+        groups = [group for group in kept if group]
     if not groups:
         raise InputError(str(path), "no speech found in the audio", "no_speech")
     return RecognisedSpeech(

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from callscope.audio.vad import speech_chunks
 from callscope.model import SpeechRegion, TimeSpan, Word
 from callscope.speakers.assign import SpeakerSegment
 from callscope.turns import merge_spans
@@ -41,13 +42,9 @@ def timeline_regions(segments: Iterable[SpeakerSegment]) -> list[SpeechRegion]:
 
 
 def vad_regions(samples: np.ndarray, speaker: str) -> list[SpeechRegion]:
-    """Speech in one party's signal (16 kHz), by faster-whisper's Silero VAD."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    found = get_speech_timestamps(np.ascontiguousarray(samples, np.float32), VadOptions(**CHANNEL_VAD),
-                                  sampling_rate=SAMPLE_RATE)
-    return [SpeechRegion(round(item["start"] / SAMPLE_RATE, 3), round(item["end"] / SAMPLE_RATE, 3), speaker)
-            for item in found if item["end"] > item["start"]]
+    """Speech in one party's signal (16 kHz), by faster-whisper's Silero VAD at callscope's level."""
+    return [SpeechRegion(round(chunk.start / SAMPLE_RATE, 3), round(chunk.end / SAMPLE_RATE, 3), speaker)
+            for chunk in speech_chunks(samples, **CHANNEL_VAD)]
 
 
 def uncovered(regions: list[SpeechRegion], words: list[Word], own_signals: bool) -> list[SpeechRegion]:

@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from callscope.audio.decode import SAMPLE_RATE
+from callscope.audio.vad import SpeechChunk, speech_chunks
 from callscope.errors import ModelError, first_line
 from callscope.options import TranscriptionOptions
 from callscope.transcription.base import RecognisedSegment, RecognisedWord, TranscriptionResult
@@ -35,8 +36,11 @@ _LEAKED_HOTWORD_PROBABILITY = 0.02
 # differ by 13 WER points on another machine). On the dev set and the three sample calls here no
 # window needed the fallback, so no word changed (bench/bench_asr_vs_plain.py, docs/BENCHMARKS.md).
 _TEMPERATURE = 0.0
-# Turn-level VAD: a 300 ms pause splits speech, as measured for this model (ENGINEERING.md §2).
-_VAD_PARAMETERS = {"min_silence_duration_ms": 300}
+# faster-whisper's own VAD settings (2 s minimum silence, 400 ms padding). The 300 ms silences used
+# before (turn-level segments; words carry their own times, so turns do not need them) lost a whole
+# phrase of the clean MIT clip (9.4% WER vs 2.4%) and were no better pooled over the dev set (13.1% vs
+# 12.9%; bench/bench_asr_vs_plain.py --ablate, docs/BENCHMARKS.md).
+_VAD_PARAMETERS: dict[str, float] = {}
 
 
 class FasterWhisperTranscriber:
@@ -79,14 +83,16 @@ class FasterWhisperTranscriber:
 
     def _recognise(self, samples: np.ndarray, language: str | None, hotwords: str | None) -> TranscriptionResult:
         options = self.options
+        # The VAD runs here, not inside faster-whisper, to see the signal at a set level
+        # (callscope.audio.vad); Whisper then gets the chunks' samples as its own VAD filter gives them.
+        chunks = speech_chunks(samples, **_VAD_PARAMETERS) if options.vad else None
         segments, info = self.model.transcribe(
-            samples,
+            _speech_only(samples, chunks),
             language=language,
             beam_size=options.beam_size,
             temperature=_TEMPERATURE,
             word_timestamps=True,
-            vad_filter=options.vad,
-            vad_parameters=_VAD_PARAMETERS if options.vad else None,
+            vad_filter=False,
             condition_on_previous_text=options.condition_on_previous_text,
             no_speech_threshold=options.no_speech_threshold,
             log_prob_threshold=options.log_prob_threshold,
@@ -94,6 +100,10 @@ class FasterWhisperTranscriber:
             hallucination_silence_threshold=options.hallucination_silence_threshold,
             hotwords=hotwords,
         )
+        if chunks:
+            from faster_whisper.transcribe import restore_speech_timestamps
+
+            segments = restore_speech_timestamps(segments, [chunk.as_dict() for chunk in chunks], SAMPLE_RATE)
         kept: list[RecognisedSegment] = []
         for segment in segments:
             if _VIDEO_HALLUCINATIONS.search(segment.text):
@@ -111,6 +121,17 @@ class FasterWhisperTranscriber:
                     words, float(segment.no_speech_prob), float(segment.avg_logprob), language or info.language
                 ))
         return TranscriptionResult(segments=kept, language=language or info.language)
+
+
+def _speech_only(samples: np.ndarray, chunks: list[SpeechChunk] | None) -> np.ndarray:
+    """The chunks' samples joined, as faster-whisper's own VAD filter feeds Whisper (all of them
+    without a VAD)."""
+    if chunks is None:
+        return samples
+    from faster_whisper.vad import collect_chunks
+
+    pieces, _ = collect_chunks(samples, [chunk.as_dict() for chunk in chunks])
+    return np.concatenate(pieces)
 
 
 def _leaked_hotword(word, vocabulary) -> bool:
