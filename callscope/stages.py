@@ -25,7 +25,7 @@ from callscope.speakers.assign import SpeakerSegment, assign_speakers
 from callscope.speakers.channels import SpeakerLayout, SpeakerTrack, split_speakers
 from callscope.speakers.crosstalk import drop_crosstalk
 from callscope.speakers.diarization import Diarizer
-from callscope.speakers.regions import timeline_regions, uncovered, vad_regions, with_words
+from callscope.speakers.regions import not_yet_written, timeline_regions, uncovered, vad_regions, with_words
 from callscope.transcription.base import Transcriber, TranscriptionResult
 
 # A call whose loudest sample stays under this (-60 dBFS) is silence, whatever the format.
@@ -175,10 +175,15 @@ def complete_speech(speech: RecognisedSpeech, timeline: SpeakerTimeline, audio: 
     found = _found_regions(speech, timeline, signals)
     groups, languages = list(speech.groups), list(speech.group_languages)
     own_signals = speech.separation == "channels"
-    for region in uncovered(found, [word for group in groups for word in group], own_signals):
+    written = [word for group in groups for word in group]
+    for region in uncovered(found, written, own_signals):
         start, end = int(region.start * SAMPLE_RATE), int(np.ceil(region.end * SAMPLE_RATE))
         result = transcriber.transcribe(signals[region.speaker][start:end])
         for language, group in _word_groups(result, region.speaker, start / SAMPLE_RATE):
+            group = not_yet_written(group, written if not own_signals else
+                                    [word for word in written if word.speaker == region.speaker])
+            if not group:
+                continue
             groups.append(group)
             if languages:  # older results without languages keep none: every group is the call's
                 languages.append(language)

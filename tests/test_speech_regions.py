@@ -15,7 +15,7 @@ from callscope.audio.decode import SAMPLE_RATE, decode
 from callscope.model import AudioSource, Conversation, Role, Speaker, SpeechRegion, Turn, Word
 from callscope.output.pca import to_pca, validation_errors
 from callscope.output.rttm import to_rttm
-from callscope.speakers.regions import uncovered, vad_regions, with_words
+from callscope.speakers.regions import not_yet_written, uncovered, vad_regions, with_words
 from callscope.stages import RecognisedSpeech
 from tests.audio_factory import load_clip, write_audio
 from tests.conftest import DATA, JFK, PYANNOTE_SAMPLE
@@ -239,3 +239,14 @@ def test_the_written_rttm_of_the_pyannote_sample_is_the_diarizers(transcriber):
     assert written_der <= 0.10
     own_speech, written_speech = (item.get_timeline().support().duration() for item in (own, written))
     assert abs(written_speech - own_speech) <= 0.05 * own_speech, (written_speech, own_speech)
+
+
+def test_a_region_transcribed_again_adds_only_words_not_already_written() -> None:
+    # The MIT clip's telephone copy: the call's pass wrote "publish," with zero length at 13.96 s, a
+    # diarizer region just before it was transcribed again and gave "Publish." at 13.43-13.83 s.
+    written = [Word(" merge,", 12.82, 13.20, 0.9, "spk_0"), Word(" publish,", 13.96, 13.96, 0.8, "spk_0")]
+    again = [Word(" Publish.", 13.43, 13.83, 0.7, "spk_0"), Word(" freely", 13.83, 13.90, 0.5, "spk_0")]
+    assert [word.text for word in not_yet_written(again, written)] == [" freely"]
+    # A word said twice, with a pause between (the sample's two "Hello?" 0.41 s apart), stays.
+    hello = [Word(" Hello.", 6.38, 7.16, 0.9, "spk_0")]
+    assert not_yet_written([Word(" Hello.", 7.57, 7.93, 0.9, "spk_1")], hello) == [Word(" Hello.", 7.57, 7.93, 0.9, "spk_1")]

@@ -28,6 +28,12 @@ WORD_BRIDGE_SECS = 0.5
 # A region shorter than this (a diarizer's or VAD's blip at a boundary, often 10-30 ms) cannot hold a
 # word: it is neither transcribed again nor called speech without words (it stays a region).
 SHORTEST_WORD_SECS = 0.2
+# A word a region's second transcription writes is one the call's transcription already has when
+# that word (same letters) is there less than this many seconds away: Whisper's word times drift, so
+# a diarizer region between two words' times can hold a word already written (the MIT clip's
+# telephone copies said "merge, Publish. publish, Distribute. distribute": 0.13 s apart, issue 15).
+# A word said twice has a pause between (the sample's two "Hello?": 0.41 s).
+REPEATED_WORD_SECS = 0.3
 # Whisper stretches a word over a pause at most a few seconds; 30 s is ample.
 _LONGEST_WORD_SECS = 30.0
 
@@ -53,6 +59,19 @@ def uncovered(regions: list[SpeechRegion], words: list[Word], own_signals: bool)
     index = _WordIndex(words)
     return [region for region in regions if region.duration >= SHORTEST_WORD_SECS
             and not any(not own_signals or word.speaker == region.speaker for word in index.overlapping(region))]
+
+
+def not_yet_written(recovered: list[Word], words: list[Word]) -> list[Word]:
+    """The words of a region's second transcription that are not a word already written nearby."""
+    index = _WordIndex(words)
+    return [word for word in recovered
+            if not any(_letters(other.text) == _letters(word.text)
+                       for other in index.overlapping(SpeechRegion(word.start - REPEATED_WORD_SECS,
+                                                                   word.end + REPEATED_WORD_SECS, word.speaker)))]
+
+
+def _letters(text: str) -> str:
+    return "".join(char for char in text.lower() if char.isalnum())
 
 
 def with_words(regions: list[SpeechRegion], words: list[Word], own_signals: bool) -> list[SpeechRegion]:
