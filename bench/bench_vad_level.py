@@ -5,7 +5,7 @@ with callscope's levelling (callscope.audio.vad) in front of it (issue 15).
 
 Per dev-set file (bench/devset.py; a stereo file mixed to mono and each channel alone) and per
 non-speech clip (60 s of noise, a tone, synthetic music; bench/bench_asr_vs_plain.py), the seconds
-the VAD keeps with transcription's settings (300 ms silences):
+the VAD keeps with 300 ms silences (TRANSCRIPTION_VAD):
 - `as given`, and the same samples scaled to a quiet (x0.01) and a very quiet (x0.003) copy;
 - levelled to each of several targets (the 99.9th percentile of |x| brought to it), and what
   callscope's default levelling keeps on the loud, quiet and very quiet copy (one figure each: the
@@ -31,6 +31,8 @@ from devset import build_devset  # noqa: E402
 from callscope.audio import vad  # noqa: E402
 from callscope.audio.decode import decode  # noqa: E402
 
+# Pauses of 300 ms split, as the channels' speech regions use (callscope.speakers.regions) and as
+# transcription did when this was measured; transcription now uses faster-whisper's 2 s.
 TRANSCRIPTION_VAD = {"min_silence_duration_ms": 300}
 TARGETS = (0.03, 0.06, 0.1, 0.125, 0.25, 0.5, 1.0)
 QUIET_SCALES = (0.01, 0.003)

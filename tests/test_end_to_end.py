@@ -24,7 +24,10 @@ CALLS = {"auto": AUTO_REPAIRS, "demo": DEMO_CALL}
 FROZEN = {"auto": FROZEN_AUTO_REPAIRS, "demo": FROZEN_DEMO_CALL}
 # A side's words against the frozen transcript: this machine's differ by a few words from those
 # (0 where they were written), the other side's are another text (WER about 0.9 and more).
-SAME_SIDE_WER = 0.35
+# The frozen sides are tiny.en's words on one machine with the transcription settings of the time;
+# since issue 15's settings (levelled VAD, faster-whisper's VAD silences) the noisy customer side of
+# the demo call differs from them by 0.39 (and from the agent's side by 0.92), so the bound is 0.5.
+SAME_SIDE_WER = 0.5
 
 
 @pytest.fixture(scope="module")

@@ -131,12 +131,19 @@ def test_base_resolves_to_the_cache_offline(cache):
 def test_english_then_german_is_detected_per_segment(bilingual):
     speech, conversation, _, _ = bilingual
     assert set(speech.group_languages) == {"en", "de"}
+    english, german = [], []
     for group, language in zip(speech.groups, speech.group_languages):
         text = "".join(word.text for word in group)
         if group[0].start < 29.0:  # the English reading ends at 29 s, the German starts at 30 s
-            assert language == "en" and looks_english(text), text
+            assert language == "en", text
+            english.append(text)
         else:
-            assert language == "de" and not looks_english(text) and len(text.split()) >= 5, text
+            assert language == "de" and not looks_english(text), text
+            german.append(text)
+    # Each reading judged whole: one segment can be a list with few function words ("the rights to
+    # use, copy, modify, merge, publish, distribute,") or a short line ("Das ist nicht so.").
+    assert looks_english("".join(english)), english
+    assert len("".join(german).split()) >= 5 and not looks_english("".join(german)), german
     assert [turn.language for turn in conversation.turns] == [
         "en" if turn.start < 29.0 else "de" for turn in conversation.turns
     ]
