@@ -1,11 +1,7 @@
 """Decoded samples never exceed full scale (issue 15): a float resample of a loud 8 kHz call
 overshoots past 1.0 (up to 1.10 on demo-call.mp3, 1.37 on a clipped mu-law line), which changes what
-Whisper hears; faster-whisper's own decode_audio never goes past it.
-
-Not met yet, so these are strict xfails: no bounded decode measured no worse on the dev set
-(bench/bench_asr_vs_plain.py --ablate, docs/BENCHMARKS.md: pooled WER 27.2% as decoded now, 27.9%
-scaled by the peak, 29.8% clipped, 30.8% faster-whisper's s16 decode). Whoever fixes the decode
-removes the marker; a pass before then fails the suite, so the marker cannot outlive the bug."""
+Whisper hears; faster-whisper's own decode_audio never goes past it. callscope's decode scales such a
+call down by its peak (the bounded decode measured no worse on the dev set: docs/BENCHMARKS.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +14,6 @@ from callscope.audio.decode import decode
 from tests import conftest
 from tests.audio_factory import load_clip, write_audio
 
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 15: decode overshoots full scale; no bounded decode measured no worse yet")
 
 
 @pytest.mark.parametrize("path", [conftest.DEMO_CALL, conftest.AUTO_REPAIRS], ids=["demo-call.mp3", "auto-repairs.wav"])

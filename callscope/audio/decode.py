@@ -35,7 +35,7 @@ _TRUNCATION_MIN_SECS = 2.0
 @dataclass
 class DecodedAudio:
     source: AudioSource
-    samples: np.ndarray  # shape (channels, n), float32 in [-1, 1], SAMPLE_RATE Hz
+    samples: np.ndarray  # shape (channels, n), float32 within [-1, 1] (see _within_full_scale), SAMPLE_RATE Hz
 
     @property
     def duration(self) -> float:
@@ -116,7 +116,20 @@ def _decode_stream(name: str, container, stream, channels: int, max_secs: float)
         ) from None
     if not chunks:
         return np.zeros((channels, 0), dtype=np.float32)
-    return np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32)
+    return _within_full_scale(np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32))
+
+
+def _within_full_scale(samples: np.ndarray) -> np.ndarray:
+    """The samples scaled down by their peak when it is past full scale (all channels alike, so their
+    balance stays). FFmpeg's float resampler overshoots on loud 8 kHz calls (peaks of 1.01-1.37 on
+    the dev set's telephone copies, 1.10 on demo-call.mp3). Measured on the dev set against clipping
+    and faster-whisper's s16 decode (bench/bench_asr_vs_plain.py --ablate, docs/BENCHMARKS.md):
+    scaling changed one word of 1,251 (mit_hot), clipping changed three files and made jfk_hot two
+    words worse, the s16 decode made sample_noise worse than plain faster-whisper."""
+    peak = float(np.abs(samples).max()) if samples.size else 0.0
+    if peak > 1.0:
+        samples /= peak
+    return samples
 
 
 def _layout(channels: int) -> str:

@@ -50,6 +50,12 @@ class MiniLMEncoder:
             # No busy-waiting between runs: on a shared 2-core machine (or with --jobs) spinning threads
             # made a 150-turn call 2x slower (1.1-1.4 s against 0.6-0.75 s, measured under load).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            # No memory arena: ONNX Runtime's arena keeps the largest input's buffers for the life of
+            # the process. With it on, the three sessions a default analyze holds (this one and the
+            # diarizer's two) raised the peak of one process over four sample calls from 889 to
+            # 1,138 MiB (bench/bench_memory.py, docs/BENCHMARKS.md; faster-whisper's own Silero VAD
+            # session is created the same way).
+            options.enable_cpu_mem_arena = False
             if threads:
                 options.intra_op_num_threads = threads
             self._session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])

@@ -81,6 +81,7 @@ class EmbeddedDiarizer:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = False  # see callscope.enrichment.sentiment_model
         model = resources.files("callscope.models").joinpath("segmentation-3.0.onnx")
         self.segmentation = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         self.encoder = SpeakerEncoder(threads)

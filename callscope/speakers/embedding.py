@@ -74,6 +74,7 @@ class SpeakerEncoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = False  # see callscope.enrichment.sentiment_model
         model = resources.files("callscope.models").joinpath("resemblyzer_ge2e.onnx")
         self.session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
