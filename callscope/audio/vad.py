@@ -1,12 +1,12 @@
 """Where there is speech: faster-whisper's Silero VAD, run on a copy of the signal at a set level.
 
-Silero's speech probabilities depend on the input level (issue 15, measured with bench/vad_level.py
-on the dev set of bench/devset.py): on the full-scale 8 kHz mu-law and 8-bit copies of a 30 s clip
-of continuous speech it kept 10.0 s and 7.5 s; the same samples scaled to a peak of 0.25 kept 28.9 s
-and 29.2 s. Very quiet input loses speech too (the pyannote sample's mu-law copy at a peak of 0.003:
-12.0 s of 22.7 s). Scaling each signal's level to one value before the VAD makes its decisions the
-same for a loud and a quiet recording of one call; the signal itself (what Whisper hears, what is
-written) is never changed.
+Silero's speech probabilities depend on the input level (issue 15, measured with
+bench/bench_vad_level.py on the dev set of bench/devset.py): on the full-scale 8 kHz mu-law and
+8-bit copies of a 30 s clip of continuous speech it kept 10.0 s and 7.5 s; the same samples scaled
+to a peak of 0.25 kept 28.9 s and 29.2 s. Very quiet input loses speech too (the pyannote sample's
+mu-law copy at a peak of 0.003: 12.0 s of 22.7 s). Scaling each signal's level to one value before
+the VAD makes its decisions the same for a loud and a quiet recording of one call; the signal
+itself (what Whisper hears, what is written) is never changed.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import numpy as np
 
 SAMPLE_RATE = 16000
 # The level the VAD sees: the signal's loud samples (LOUD_PERCENTILE of |x|) at this amplitude.
-# Measured kept speech on the 19 dev-set files is the same (within 0.2 s) at 0.06-0.125 and drops
-# on the loud telephone copies from 0.25 up; 60 s of noise and a tone keep 0 s at every level.
+# Measured on the dev set (docs/bench-results-vad-level.json): at 0.06-0.125 the MIT clip's loud
+# telephone copies keep 29.1-29.5 s of its 29.5 s of speech; at 0.25 they lose 0.6-4 s, at 1.0 up to
+# 22 s; at 0.03 the JFK copies start losing (9.8 of 10.3 s). Noise, a tone and music: 0 s at every level.
 TARGET_LEVEL = 0.1
 # A percentile, not the peak, so that one click or a clipped burst does not set the level.
 LOUD_PERCENTILE = 99.9
