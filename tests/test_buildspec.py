@@ -146,7 +146,10 @@ def test_dockerfiles_exist_and_build_from_the_repository_root(spec):
 # --- dry run ---------------------------------------------------------------------------------------
 
 STUB = """#!/usr/bin/env bash
-{ printf '%s' "$(basename "$0")"; printf '\\x1f%s' "$@"; printf '\\x1e'; } >> "$STUB_LOG"
+# One write per call: `aws ecr get-login-password | docker login` runs two stubs at once, and
+# several small writes each interleaved their records ("...amazonaws.comaws").
+entry="$(basename "$0")"; for arg in "$@"; do entry+=$'\\x1f'"$arg"; done
+printf '%s\\x1e' "$entry" >> "$STUB_LOG"
 if [ -n "${STUB_FAIL:-}" ] && [[ "$(basename "$0") $*" == "$STUB_FAIL"* ]]; then exit 1; fi
 case "$(basename "$0") $1" in
   "aws ecr") echo fake-ecr-password ;;
