@@ -12,6 +12,11 @@ from enum import Enum
 from typing import Any
 
 
+def letters_of(text: str) -> str:
+    """`text`'s letters and digits, lower case (a key that ignores case, spaces and punctuation)."""
+    return "".join(char for char in text.lower() if char.isalnum())
+
+
 class Role(str, Enum):
     AGENT = "AGENT"
     CUSTOMER = "CUSTOMER"
@@ -31,6 +36,11 @@ class Word:
     end: float
     confidence: float
     speaker: str
+
+    @property
+    def letters(self) -> str:
+        """The word's letters and digits, lower case: what two spellings of one word share ("Hello?", "hello,")."""
+        return letters_of(self.text)
 
 
 @dataclass(frozen=True)

@@ -180,8 +180,7 @@ def complete_speech(speech: RecognisedSpeech, timeline: SpeakerTimeline, audio: 
         start, end = int(region.start * SAMPLE_RATE), int(np.ceil(region.end * SAMPLE_RATE))
         result = transcriber.transcribe(signals[region.speaker][start:end])
         for language, group in _word_groups(result, region.speaker, start / SAMPLE_RATE):
-            group = not_yet_written(group, written if not own_signals else
-                                    [word for word in written if word.speaker == region.speaker])
+            group = not_yet_written(group, written, own_signals)
             if not group:
                 continue
             groups.append(group)

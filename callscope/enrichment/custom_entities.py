@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callscope.enrichment.files import ConfigFileError, read_user_text
-from callscope.model import Entity
+from callscope.model import Entity, letters_of
 
 RULE_SCORE = 1.0  # a listed name either occurs or not: there is no model confidence to report
 # What speech recognition puts between (or drops from) the parts of a name.
@@ -91,14 +91,14 @@ class EntityMap:
     def _build(cls, pairs: list[tuple[str, str]], fuzzy: bool, source: str) -> EntityMap:
         entries: dict[str, CustomEntity] = {}
         for kind, name in pairs:
-            key = _key(name)
+            key = letters_of(name)
             # The first listing of a name wins, as in the reference system.
             entries.setdefault(key if fuzzy else name.lower(), CustomEntity(kind, name, key))
         return cls(tuple(entries.values()), fuzzy, source)
 
     def find(self, text: str) -> list[Entity]:
         """Non-overlapping matches in `text`, the longest first where two overlap, in text order."""
-        squashed = _key(text)
+        squashed = letters_of(text)
         lowered = text.lower()
         found: list[Entity] = []
         for entry, pattern in zip(self.entries, self._patterns):
@@ -110,16 +110,12 @@ class EntityMap:
         return _without_overlaps(found)
 
 
-def _key(text: str) -> str:
-    return "".join(char for char in text.lower() if char.isalnum())
-
-
 def _problem(kind: str, name: str) -> str:
     if not kind:
         return "empty Type"
     if not name:
         return "empty Text"
-    if not _key(name):
+    if not letters_of(name):
         return f"Text {name!r} has no letters or digits"
     return ""
 

@@ -61,17 +61,14 @@ def uncovered(regions: list[SpeechRegion], words: list[Word], own_signals: bool)
             and not any(not own_signals or word.speaker == region.speaker for word in index.overlapping(region))]
 
 
-def not_yet_written(recovered: list[Word], words: list[Word]) -> list[Word]:
-    """The words of a region's second transcription that are not a word already written nearby."""
-    index = _WordIndex(words)
+def not_yet_written(recovered: list[Word], written: list[Word], own_signals: bool) -> list[Word]:
+    """The words of a region's second transcription that are not a word already written nearby
+    (with `own_signals`, by the same speaker: another channel's word is another line's)."""
+    index = _WordIndex(written)
     return [word for word in recovered
-            if not any(_letters(other.text) == _letters(word.text)
+            if not any(other.letters == word.letters and (not own_signals or other.speaker == word.speaker)
                        for other in index.overlapping(SpeechRegion(word.start - REPEATED_WORD_SECS,
                                                                    word.end + REPEATED_WORD_SECS, word.speaker)))]
-
-
-def _letters(text: str) -> str:
-    return "".join(char for char in text.lower() if char.isalnum())
 
 
 def with_words(regions: list[SpeechRegion], words: list[Word], own_signals: bool) -> list[SpeechRegion]:

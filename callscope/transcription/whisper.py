@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from callscope.audio.decode import SAMPLE_RATE
+from callscope.audio.levels import span_rms
 from callscope.audio.vad import SpeechChunk, speech_chunks
 from callscope.errors import ModelError, first_line
 from callscope.options import TranscriptionOptions
@@ -142,9 +143,5 @@ def _leaked_hotword(word, vocabulary) -> bool:
 
 
 def _is_silent(samples: np.ndarray, start: float, end: float) -> bool:
-    first = max(int((start - _SILENT_WORD_MARGIN) * SAMPLE_RATE), 0)
-    span = samples[first : max(int((end + _SILENT_WORD_MARGIN) * SAMPLE_RATE), first + 1)]
-    if span.size == 0:
-        return True
-    rms = float(np.sqrt(np.mean(np.square(span, dtype=np.float64))))
+    rms = span_rms(samples, start, end, _SILENT_WORD_MARGIN)
     return rms == 0.0 or 20 * np.log10(rms) < _SILENCE_DBFS
