@@ -196,7 +196,7 @@ class _NoMatch:
         return None
 
 
-def _unlevelled_chunks(samples, **vad_options):
+def unlevelled_chunks(samples, **vad_options):
     """Silero VAD on the signal as it is (faster-whisper's own VAD filter), not levelled first."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
@@ -223,7 +223,7 @@ ABLATIONS = [
     Variant("no_silent_filter", "keep words under -60 dBFS", patches={"_is_silent": _never}),
     Variant("vad=off", "no VAD", options={"vad": False}),
     Variant("vad_level=off", "the VAD on the signal as it is, not levelled (callscope.audio.vad)",
-            patches={"speech_chunks": _unlevelled_chunks}),
+            patches={"speech_chunks": unlevelled_chunks}),
     Variant("fw_guards", "faster-whisper's conditioning, VAD and no hallucination threshold; callscope's decode",
             options={"condition_on_previous_text": True, "hallucination_silence_threshold": None},
             patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),

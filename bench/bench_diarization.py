@@ -463,6 +463,15 @@ def package_versions() -> dict:
     return versions
 
 
+def write_report(report: dict, out: Path | None) -> None:
+    """Print the report as JSON, and write it to `out` too when one is given."""
+    text = json.dumps(report, indent=2)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=2, help="timed runs per file and system; the fastest is kept")
@@ -615,11 +624,7 @@ def main() -> None:
                      "clustering": systems["baseline"].clustering if "baseline" in systems else None},
         "files": results,
     }
-    text = json.dumps(report, indent=2)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ Whisper tiny.en int8, beam 5 (callscope's defaults), `--threads` CPU threads. Sp
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -41,7 +40,7 @@ from pyannote.core import Annotation, Segment, Timeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench.*` when run as a script
 
-from bench.bench_diarization import DATA, REFERENCE_VAD, callscope_code, channel_reference  # noqa: E402
+from bench.bench_diarization import DATA, REFERENCE_VAD, callscope_code, channel_reference, write_report  # noqa: E402
 from bench.bench_diarization import to_annotation as annotation_of_segments  # noqa: E402
 from bench.devset import build_devset, write_pcm  # noqa: E402
 from callscope.audio.decode import SAMPLE_RATE, decode  # noqa: E402
@@ -185,11 +184,7 @@ def main() -> None:
         "note": args.note,
         "files": results,
     }
-    text = json.dumps(report, indent=2)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
+    write_report(report, args.out)
 
 
 def _cpu_model() -> str:

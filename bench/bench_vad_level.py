@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_asr_vs_plain import nonspeech_clips  # noqa: E402
+from bench_asr_vs_plain import nonspeech_clips, unlevelled_chunks  # noqa: E402
 from devset import build_devset  # noqa: E402
 
 from callscope.audio import vad  # noqa: E402
 from callscope.audio.decode import decode  # noqa: E402
+from callscope.evaluation.rttm import read_rttm  # noqa: E402
 
 # Pauses of 300 ms split, as the channels' speech regions use (callscope.speakers.regions) and as
 # transcription did when this was measured; transcription now uses faster-whisper's 2 s.
@@ -40,10 +41,8 @@ AUDIO = (".wav", ".mp3", ".flac")
 
 
 def kept_seconds(samples: np.ndarray, gain: float = 1.0) -> float:
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    found = get_speech_timestamps(np.ascontiguousarray(samples * gain, np.float32), VadOptions(**TRANSCRIPTION_VAD))
-    return round(sum(item["end"] - item["start"] for item in found) / vad.SAMPLE_RATE, 2)
+    chunks = unlevelled_chunks(samples * gain, **TRANSCRIPTION_VAD)
+    return round(sum(chunk.end - chunk.start for chunk in chunks) / vad.SAMPLE_RATE, 2)
 
 
 def levelled_seconds(samples: np.ndarray) -> float:
@@ -52,14 +51,10 @@ def levelled_seconds(samples: np.ndarray) -> float:
 
 
 def gold_speech_seconds(rttm: Path) -> float | None:
+    """Seconds in which anyone speaks, by the gold RTTM beside the file (None without one)."""
     if not rttm.exists():
         return None
-    spans = sorted((float(f[3]), float(f[3]) + float(f[4])) for f in (line.split() for line in rttm.read_text().splitlines()) if f)
-    total, reach = 0.0, 0.0
-    for start, end in spans:  # union of the speakers' turns
-        total += max(0.0, end - max(start, reach))
-        reach = max(reach, end)
-    return round(total, 2)
+    return round(sum(annotation.get_timeline().support().duration() for annotation in read_rttm(rttm).values()), 2)
 
 
 def signals(devset: Path, scratch: Path) -> list[tuple[str, np.ndarray, float | None]]:
