@@ -2,6 +2,7 @@
 same calls in the same process (issue 15: at least 0.8 of plain's speed).
 
     python bench/bench_speed.py --repeat 2 --out /tmp/speed.json
+    python bench/bench_speed.py --diarizer none   # mono calls then keep one speaker
 
 Per call, alternately: plain faster-whisper as its README shows it (decode_audio, beam 5, VAD, word
 timestamps, the same bundled model, int8, every core) and `analyze_call` with the default engines
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("calls", nargs="*", type=Path, default=CALLS)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--diarizer", default=None, help="another diarizer than the default (e.g. none)")
     args = parser.parse_args()
 
     from faster_whisper import WhisperModel
@@ -63,7 +65,7 @@ def main() -> None:
     from callscope.options import AnalyzeOptions
     from callscope.transcription.models import resolve_model
 
-    options = AnalyzeOptions()
+    options = AnalyzeOptions() if args.diarizer is None else AnalyzeOptions(diarizer=args.diarizer)
     plain = WhisperModel(resolve_model(options.transcription.model), device="cpu", compute_type="int8",
                          cpu_threads=options.transcription.threads)
     engines = load_engines(options)
@@ -81,7 +83,8 @@ def main() -> None:
     total_plain, total_analyze = sum(row["plain_s"] for row in rows), sum(row["analyze_s"] for row in rows)
     summary = {"machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                            "load_average": os.getloadavg()},
-               "threads": options.transcription.threads, "calls": rows,
+               "threads": options.transcription.threads, "whisper_workers": options.transcription.workers,
+               "diarizer": options.diarizer, "calls": rows,
                "plain_s": round(total_plain, 2), "analyze_s": round(total_analyze, 2),
                "ratio": round(total_plain / total_analyze, 2)}
     print(f"plain {total_plain:.1f} s, analyze {total_analyze:.1f} s: analyze at {summary['ratio']} of plain's speed")

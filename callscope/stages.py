@@ -27,6 +27,7 @@ from callscope.speakers.crosstalk import drop_crosstalk
 from callscope.speakers.diarization import Diarizer
 from callscope.speakers.regions import not_yet_written, timeline_regions, uncovered, vad_regions, with_words
 from callscope.transcription.base import Transcriber, TranscriptionResult
+from callscope.transcription.parallel import transcribe_each
 
 # A call whose loudest sample stays under this (-60 dBFS) is silence, whatever the format.
 _SILENT_PEAK = 1e-3
@@ -120,8 +121,7 @@ def transcribe_call(path: Path, audio: DecodedAudio, options: AnalyzeOptions, tr
     groups: list[list[Word]] = []
     group_languages: list[str] = []
     languages: list[str] = []
-    for track in layout.tracks:
-        result = transcriber.transcribe(track.samples)
+    for track, result in zip(layout.tracks, transcribe_each(transcriber, [track.samples for track in layout.tracks])):
         languages.append(result.language)
         for language, group in _word_groups(result, track.speaker.label):
             group_languages.append(language)
@@ -176,9 +176,11 @@ def complete_speech(speech: RecognisedSpeech, timeline: SpeakerTimeline, audio: 
     groups, languages = list(speech.groups), list(speech.group_languages)
     own_signals = speech.separation == "channels"
     written = [word for group in groups for word in group]
-    for region in uncovered(found, written, own_signals):
-        start, end = int(region.start * SAMPLE_RATE), int(np.ceil(region.end * SAMPLE_RATE))
-        result = transcriber.transcribe(signals[region.speaker][start:end])
+    wordless = uncovered(found, written, own_signals)
+    spans = [(int(region.start * SAMPLE_RATE), int(np.ceil(region.end * SAMPLE_RATE))) for region in wordless]
+    results = transcribe_each(transcriber, [signals[region.speaker][start:end]
+                                            for region, (start, end) in zip(wordless, spans)])
+    for region, (start, _), result in zip(wordless, spans, results):
         for language, group in _word_groups(result, region.speaker, start / SAMPLE_RATE):
             group = not_yet_written(group, written, own_signals)
             if not group:

@@ -13,6 +13,7 @@ from callscope.cli import main
 from callscope.errors import ModelError
 from callscope.options import TranscriptionOptions
 from callscope.transcription.models import bundled_model_path, resolve_model
+from callscope.transcription.parallel import transcribe_each
 from callscope.transcription.whisper import FasterWhisperTranscriber
 from tests.asr_checks import JFK_TEXT, JFK_WER, word_error_rate
 from tests.conftest import JFK
@@ -30,6 +31,26 @@ def test_words_have_timestamps_and_probabilities(transcriber, jfk_mono):
     assert result.language == "en"
     assert all(0 <= w.start <= w.end <= 11.1 and 0 < w.probability <= 1 for w in words)
     assert [w.start for w in words] == sorted(w.start for w in words)
+
+
+def test_two_whisper_workers_where_there_are_two_threads_on_the_cpu():
+    assert TranscriptionOptions(cpu_threads=2).workers == 2
+    assert TranscriptionOptions(cpu_threads=1).workers == 1
+    assert TranscriptionOptions(device="cuda", cpu_threads=8).workers == 1
+
+
+def test_signals_transcribed_side_by_side_get_the_words_they_get_one_by_one(transcriber, jfk_mono):
+    # Two workers share one model: running at once must not mix their words up (stereo channels
+    # and wordless speech regions are transcribed this way).
+    signals = [jfk_mono[: 6 * SAMPLE_RATE], jfk_mono[5 * SAMPLE_RATE :]]
+    one_by_one = [transcriber.transcribe(signal) for signal in signals]
+    side_by_side = transcribe_each(transcriber, signals)
+
+    def words(result):
+        return [(word.text, word.start, word.end) for segment in result.segments for word in segment.words]
+
+    assert all(words(result) for result in one_by_one)
+    assert [words(result) for result in side_by_side] == [words(result) for result in one_by_one]
 
 
 def test_no_words_are_invented_in_a_long_silence(transcriber, jfk_mono):

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from callscope.errors import ModelError, first_line
+from callscope.models import cpu_session, model_file
 
 ENCODER_FILE = "minilm_l6_v2_f16.onnx"
 TOKENIZER_FILE = "minilm_tokenizer.json"
@@ -27,10 +27,6 @@ BATCH_SIZE = 32
 BATCH_TOKENS = 1024  # padded tokens in one batch at most (see _token_batches)
 
 
-def model_file(name: str) -> Path:
-    return Path(str(resources.files("callscope.models").joinpath(name)))
-
-
 class MiniLMEncoder:
     """Text -> L2-normalised 384-d embedding, as SentenceTransformer('all-MiniLM-L6-v2').encode.
 
@@ -39,26 +35,13 @@ class MiniLMEncoder:
 
     def __init__(self, onnx_path: Path | None = None, tokenizer_path: Path | None = None,
                  threads: int | None = None) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         onnx_path = onnx_path or model_file(ENCODER_FILE)
         tokenizer_path = tokenizer_path or model_file(TOKENIZER_FILE)
         try:
             self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
-            options = onnxruntime.SessionOptions()
-            # No busy-waiting between runs: on a shared 2-core machine (or with --jobs) spinning threads
-            # made a 150-turn call 2x slower (1.1-1.4 s against 0.6-0.75 s, measured under load).
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            # No memory arena: ONNX Runtime's arena keeps the largest input's buffers for the life of
-            # the process. With it on, the three sessions a default analyze holds (this one and the
-            # diarizer's two) raised the peak of one process over four sample calls from 889 to
-            # 1,138 MiB (bench/bench_memory.py, docs/BENCHMARKS.md; faster-whisper's own Silero VAD
-            # session is created the same way).
-            options.enable_cpu_mem_arena = False
-            if threads:
-                options.intra_op_num_threads = threads
-            self._session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+            self._session = cpu_session(onnx_path, threads)
         except Exception as error:  # onnxruntime and tokenizers raise their own exception types
             raise ModelError(f"sentiment encoder cannot be loaded from {onnx_path.parent}: {first_line(error)}") from None
         self._tokenizer.enable_truncation(MAX_TOKENS, stride=WINDOW_STRIDE)

@@ -19,11 +19,10 @@ With `--speakers auto` the count was right on 42 of 60 real 2-4 speaker clips (s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
-import onnxruntime
 
+from callscope.models import cpu_session, model_file
 from callscope.speakers.assign import SpeakerSegment
 from callscope.speakers.clustering import (
     assign_within_windows,
@@ -78,12 +77,7 @@ class EmbeddedDiarizer:
         resegmentation: ResegmentationOptions | None = ResegmentationOptions(),  # None: first pass only
         counting: CountCriterion = CountCriterion(),
     ) -> None:
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.enable_cpu_mem_arena = False  # see callscope.enrichment.sentiment_model
-        model = resources.files("callscope.models").joinpath("segmentation-3.0.onnx")
-        self.segmentation = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self.segmentation = cpu_session(model_file("segmentation-3.0.onnx"), threads)
         self.encoder = SpeakerEncoder(threads)
         self.step_secs = step_secs
         self.min_clean_secs = min_clean_secs

@@ -6,10 +6,9 @@ power 2) rewritten in numpy: it matches librosa to 2e-7, so neither librosa nor 
 
 from __future__ import annotations
 
-from importlib import resources
-
 import numpy as np
-import onnxruntime
+
+from callscope.models import cpu_session, model_file
 
 MEL_HOP = 160  # 10 ms at 16 kHz
 MEL_WINDOW = 400  # 25 ms
@@ -71,12 +70,7 @@ class SpeakerEncoder:
     """GE2E encoder: one L2-normalised 256-d embedding per sequence of mel frames."""
 
     def __init__(self, threads: int = 1) -> None:
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.enable_cpu_mem_arena = False  # see callscope.enrichment.sentiment_model
-        model = resources.files("callscope.models").joinpath("resemblyzer_ge2e.onnx")
-        self.session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(model_file("resemblyzer_ge2e.onnx"), threads)
 
     def embed(self, sequences: list[np.ndarray], partial_step: int = 80, batch: int = 128) -> np.ndarray:
         """Cut each sequence into 1.6 s partials (short ones repeated to fill one), embed them
@@ -92,9 +86,10 @@ class SpeakerEncoder:
             owners.extend([index] * len(starts))
         if not partials:
             return np.zeros((0, EMBEDDING_SIZE), np.float32)
-        stacked = np.stack(partials).astype(np.float32)
+        # Stacked one batch at a time: all of a long call's partials at once took 120 MB more.
         embeddings = np.concatenate(
-            [self.session.run(None, {"mels": stacked[i : i + batch]})[0] for i in range(0, len(stacked), batch)]
+            [self.session.run(None, {"mels": np.stack(partials[i : i + batch]).astype(np.float32)})[0]
+             for i in range(0, len(partials), batch)]
         )
         summed = np.zeros((len(sequences), embeddings.shape[1]), np.float32)
         np.add.at(summed, np.array(owners), embeddings)

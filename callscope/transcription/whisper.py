@@ -13,6 +13,7 @@ from callscope.errors import ModelError, first_line
 from callscope.options import TranscriptionOptions
 from callscope.transcription.base import RecognisedSegment, RecognisedWord, TranscriptionResult
 from callscope.transcription.models import resolve_model
+from callscope.transcription.parallel import share_malloc_arenas
 from callscope.transcription.vocabulary import apply_display_forms
 
 # Phrases Whisper is known to invent on silence and music (learned from subtitled video); none of
@@ -52,10 +53,14 @@ class FasterWhisperTranscriber:
 
         self.options = options
         self.name = f"faster-whisper:{options.model}"
+        self.workers = options.workers  # transcribe() may be called from this many threads at once
+        if self.workers > 1:
+            share_malloc_arenas()
         model_path = resolve_model(options.model)
         try:
             self.model = WhisperModel(
-                model_path, device=options.device, compute_type=options.compute_type, cpu_threads=options.threads
+                model_path, device=options.device, compute_type=options.compute_type,
+                cpu_threads=options.threads, num_workers=self.workers,
             )
         except Exception as error:  # hub, CTranslate2 and file errors all mean "no usable model"
             raise ModelError(f"cannot load Whisper model '{options.model}': {first_line(error)}") from None
