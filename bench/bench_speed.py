@@ -83,7 +83,7 @@ def main() -> None:
     total_plain, total_analyze = sum(row["plain_s"] for row in rows), sum(row["analyze_s"] for row in rows)
     summary = {"machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                            "load_average": os.getloadavg()},
-               "threads": options.transcription.threads, "whisper_workers": options.transcription.workers,
+               "threads": options.transcription.threads, "whisper_workers": engines.transcriber.workers,
                "diarizer": options.diarizer, "calls": rows,
                "plain_s": round(total_plain, 2), "analyze_s": round(total_analyze, 2),
                "ratio": round(total_plain / total_analyze, 2)}

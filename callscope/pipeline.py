@@ -71,7 +71,7 @@ def analyze_call(
     report("transcribing")
     with ThreadPoolExecutor(1, thread_name_prefix="diarize") as beside:
         # A mono call is diarized while it is transcribed where Whisper runs several CPU workers
-        # (TranscriptionOptions.workers): 28-35 s for a 278 s call on 2 cores, against 42-49 s one
+        # (FasterWhisperTranscriber.workers): 28-35 s for a 278 s call on 2 cores, against 42-49 s one
         # after the other. On a GPU, or on one thread, it is diarized after.
         alongside = diarizer is not None and getattr(transcriber, "workers", 1) > 1
         diarizing = beside.submit(diarize_call, audio, options, diarizer) if alongside else None

@@ -34,9 +34,14 @@ def test_words_have_timestamps_and_probabilities(transcriber, jfk_mono):
 
 
 def test_two_whisper_workers_where_there_are_two_threads_on_the_cpu():
-    assert TranscriptionOptions(cpu_threads=2).workers == 2
-    assert TranscriptionOptions(cpu_threads=1).workers == 1
-    assert TranscriptionOptions(device="cuda", cpu_threads=8).workers == 1
+    assert TranscriptionOptions(cpu_threads=2).workers_on("cpu") == 2
+    assert TranscriptionOptions(cpu_threads=1).workers_on("cpu") == 1
+    assert TranscriptionOptions(cpu_threads=8).workers_on("cuda") == 1
+    # "auto" is the device CTranslate2 picks
+    import ctranslate2
+
+    expected = 1 if ctranslate2.get_cuda_device_count() else 2
+    assert FasterWhisperTranscriber(TranscriptionOptions(device="auto", cpu_threads=2)).workers == expected
 
 
 def test_signals_transcribed_side_by_side_get_the_words_they_get_one_by_one(transcriber, jfk_mono):

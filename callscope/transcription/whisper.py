@@ -49,11 +49,15 @@ class FasterWhisperTranscriber:
     """Loads the model once; `transcribe` can then be called for every channel of every call."""
 
     def __init__(self, options: TranscriptionOptions = TranscriptionOptions()) -> None:
+        import ctranslate2
         from faster_whisper import WhisperModel
 
         self.options = options
         self.name = f"faster-whisper:{options.model}"
-        self.workers = options.workers  # transcribe() may be called from this many threads at once
+        device = options.device
+        if device == "auto":  # as CTranslate2 resolves it
+            device = "cuda" if ctranslate2.get_cuda_device_count() else "cpu"
+        self.workers = options.workers_on(device)  # transcribe() may be called from this many threads at once
         if self.workers > 1:
             share_malloc_arenas()
         model_path = resolve_model(options.model)
