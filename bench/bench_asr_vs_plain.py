@@ -17,8 +17,9 @@ one):
    the default engines: embedded diarizer, enrichers, insights), scored on its turns' words.
 WER after Whisper's English normaliser, with the project's scorer (callscope.evaluation.words), on
 every system's words in the order of their timestamps (so a stereo call's two channels interleave as
-they were spoken, whatever each system's segments); pooled WER sums errors and reference words over files. The temperature each segment was decoded
-at is recorded (a segment above 0 came from faster-whisper's sampling fallback).
+they were spoken, whatever each system's segments); pooled WER sums errors and reference words over files.
+The temperature each segment was decoded at is recorded (a segment above 0 came from faster-whisper's
+sampling fallback).
 
 --ablate adds the transcriber with one of callscope's choices changed at a time (decode, VAD
 silence, conditioning, hallucination threshold, temperature, its own word filters), and --nonspeech
@@ -35,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -228,13 +229,17 @@ ABLATIONS = [
             options={"condition_on_previous_text": True, "hallucination_silence_threshold": None},
             patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),
     Variant("vad=default+hst=None", "faster-whisper's VAD parameters and no hallucination threshold",
-            options={"hallucination_silence_threshold": None}, patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),
+            options={"hallucination_silence_threshold": None},
+            patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),
     Variant("vad=default+hst=None+fw", "faster-whisper's VAD parameters, no hallucination threshold, its decode",
-            decode="fw", options={"hallucination_silence_threshold": None}, patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),
+            decode="fw", options={"hallucination_silence_threshold": None},
+            patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),
     Variant("vad=500ms+hst=None", "VAD minimum silence 500 ms, no hallucination threshold",
-            options={"hallucination_silence_threshold": None}, patches={"_VAD_PARAMETERS": {"min_silence_duration_ms": 500}}),
+            options={"hallucination_silence_threshold": None},
+            patches={"_VAD_PARAMETERS": {"min_silence_duration_ms": 500}}),
     Variant("vad=1000ms+hst=None", "VAD minimum silence 1 s, no hallucination threshold",
-            options={"hallucination_silence_threshold": None}, patches={"_VAD_PARAMETERS": {"min_silence_duration_ms": 1000}}),
+            options={"hallucination_silence_threshold": None},
+            patches={"_VAD_PARAMETERS": {"min_silence_duration_ms": 1000}}),
     Variant("fw_guards+fw", "fw_guards on faster-whisper's decode", decode="fw",
             options={"condition_on_previous_text": True, "hallucination_silence_threshold": None},
             patches={"_VAD_PARAMETERS": FAST_WHISPER_VAD}),
@@ -289,7 +294,8 @@ def nonspeech_clips(folder: Path, seconds: float = 60.0) -> dict[str, Path]:
         root = roots[(index // 8) % 4]
         for ratio in (1.0, 1.25, 1.5):  # a major triad with harmonics
             for harmonic, weight in ((1, 1.0), (2, 0.4), (3, 0.2)):
-                music[start:start + span.size] += 0.05 * weight * envelope * np.sin(2 * np.pi * root * ratio * harmonic * span)
+                music[start:start + span.size] += (0.05 * weight * envelope
+                                                   * np.sin(2 * np.pi * root * ratio * harmonic * span))
         note = root * 2 * [1, 9 / 8, 5 / 4, 3 / 2, 5 / 3][rng.integers(5)]
         music[start:start + span.size] += 0.12 * envelope * np.sin(2 * np.pi * note * span)
         if index % 2 == 0:  # kick
@@ -335,7 +341,8 @@ def _machine() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--devset", type=Path, default=None, help="a folder built by bench/devset.py (default: build one)")
+    parser.add_argument("--devset", type=Path, default=None,
+                        help="a folder built by bench/devset.py (default: build one)")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--files", default="", help="only files whose name contains one of these (comma-separated)")
     parser.add_argument("--runs", type=int, default=2, help="runs of analyze per file (default 2)")
@@ -494,12 +501,14 @@ def nonspeech(plain, transcriber, engines, options, scratch: Path) -> dict:
     print("\nWords per minute on 60 s without speech")
     for name, path in nonspeech_clips(scratch).items():
         minutes = 1.0
-        row = {"plain": run_plain(plain, path), "transcriber": run_transcriber(transcriber, path, callscope_tracks(path))}
+        row = {"plain": run_plain(plain, path),
+               "transcriber": run_transcriber(transcriber, path, callscope_tracks(path))}
         if engines is not None:
             row["analyze"] = run_analyze(engines, options, path)
         results[name] = {system: {"words_per_minute": len(run.text.split()) / minutes, "text": run.text[:300]}
                          for system, run in row.items()}
-        print(f"{name:6} " + "  ".join(f"{system} {value['words_per_minute']:.0f}" for system, value in results[name].items()),
+        print(f"{name:6} " + "  ".join(f"{system} {value['words_per_minute']:.0f}"
+                                       for system, value in results[name].items()),
               flush=True)
     return results
 

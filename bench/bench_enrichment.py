@@ -38,7 +38,8 @@ def ten_minutes(conversation):
     copies = int(TARGET_SECS // length) + 1
     for index in range(copies):
         for turn in conversation.turns:
-            shifted = [replace(word, start=word.start + index * length, end=word.end + index * length) for word in turn.words]
+            shifted = [replace(word, start=word.start + index * length, end=word.end + index * length)
+                       for word in turn.words]
             if shifted[-1].end > TARGET_SECS:
                 break
             turns.append(replace(copy.deepcopy(turn), words=shifted))
@@ -66,7 +67,8 @@ def main() -> None:
     for _ in range(args.repeat):
         call = copy.deepcopy(long_call)
         total = 0.0
-        for enricher in sorted(engines.enrichers, key=lambda e: ("pii", "sentiment", "entities", "issues", "categories").index(e.aspect)):
+        for enricher in sorted(engines.enrichers,
+                               key=lambda e: ("pii", "sentiment", "entities", "issues", "categories").index(e.aspect)):
             tick = time.perf_counter()
             enricher.enrich(call)
             spent = time.perf_counter() - tick

@@ -84,7 +84,8 @@ def main() -> None:
         "goal_met": analyze["peak_bytes"] < GOAL_BYTES,
     }
     for name in ("analyze", "plain"):
-        print(f"{name:8s} peak {figures[name]['peak_bytes'] / 1e9:.3f} GB ({figures[name]['peak_bytes'] / 2**20:.0f} MiB)"
+        print(f"{name:8s} peak {figures[name]['peak_bytes'] / 1e9:.3f} GB"
+              f" ({figures[name]['peak_bytes'] / 2**20:.0f} MiB)"
               f"  {figures[name]['seconds']} s")
     print(f"analyze / plain peak: {figures['ratio']}; under 1.2 GB: {figures['goal_met']}")
     if args.out:

@@ -35,7 +35,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 from pyannote.core import Annotation, Segment, Timeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `bench.*` when run as a script

@@ -32,7 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from callscope.enrichment.sentiment import LocalSentiment, sentiment_label  # noqa: E402
 from callscope.enrichment.sentiment_model import (  # noqa: E402
-    CLASSES, LogisticHead, MiniLMEncoder, SentimentModel, load_sentiment_model,
+    CLASSES,
+    LogisticHead,
+    MiniLMEncoder,
+    SentimentModel,
+    load_sentiment_model,
 )
 from callscope.model import AudioSource, Conversation, Role, Speaker, Turn, Word  # noqa: E402
 
@@ -145,7 +149,8 @@ def main() -> None:
     if args.fp32:
         fp32 = SentimentModel(MiniLMEncoder(args.fp32[0]), LogisticHead.load(args.fp32[1]))
         labels = model_labels(fp32, texts)
-        result["systems"]["local-fp32"] = scores(truth, labels["pca_rule"]) | {"argmax": scores(truth, labels["argmax"])}
+        result["systems"]["local-fp32"] = (scores(truth, labels["pca_rule"])
+                                           | {"argmax": scores(truth, labels["argmax"])})
     result["speed"] = timing(texts, args.repeat)
     result["errors"] = [
         {"id": row["id"], "text": row["text"], "label": row["label"], "local": got}

@@ -22,8 +22,18 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from callscope.model import (AudioSource, CallMetadata, CategoryMatch, Conversation, Entity, Role, Speaker,
-                             TimeSpan, Turn, Word)
+from callscope.model import (
+    AudioSource,
+    CallMetadata,
+    CategoryMatch,
+    Conversation,
+    Entity,
+    Role,
+    Speaker,
+    TimeSpan,
+    Turn,
+    Word,
+)
 from callscope.output.pca import to_pca
 from callscope.store import SearchQuery, SqliteStore
 from callscope.store.records import record_from_pca
@@ -127,7 +137,8 @@ def _bench_report(store: SqliteStore, path: Path, repeat: int) -> dict:
 
         def plain() -> None:
             with sqlite3.connect(path) as db:
-                rows = db.execute("SELECT guid, conversation_time, agent, customer, customer_sentiment, agent_sentiment,"
+                rows = db.execute("SELECT guid, conversation_time, agent, customer, customer_sentiment,"
+                                  " agent_sentiment,"
                                   " summary, action_items, path FROM calls WHERE customer_sentiment < ?"
                                   " ORDER BY customer_sentiment", (threshold,)).fetchall()
             csv.writer(io.StringIO()).writerows(rows)

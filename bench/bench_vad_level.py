@@ -85,7 +85,8 @@ def measure(name: str, samples: np.ndarray, gold: float | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--devset", type=Path, default=None, help="a folder built by bench/devset.py (default: build one)")
+    parser.add_argument("--devset", type=Path, default=None,
+                        help="a folder built by bench/devset.py (default: build one)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:

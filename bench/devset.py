@@ -209,7 +209,8 @@ def _make_variant(out: Path, source: _Source, variant: str) -> DevFile | None:
         audio = write_pcm(out / f"{stem}.wav", channels * scale, TELEPHONE_RATE, "pcm_s16le")
         order = _stm_speakers(source)
         return _finish(out, source, variant, audio, TELEPHONE_RATE, 2, "pcm_s16le",
-                       f"8 kHz band-passed, channel 0 {order[0]}, channel 1 {order[1]} (RTTM turns +{TURN_PAD_SECS} s), "
+                       f"8 kHz band-passed, channel 0 {order[0]}, channel 1 {order[1]}"
+                       f" (RTTM turns +{TURN_PAD_SECS} s), "
                        "peak at full scale, 16-bit stereo WAV")
     else:
         raise ValueError(f"unknown variant {variant!r}")

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
 from callscope.aws.errors import AwsServiceError, TranscribeRequestError
-from callscope.errors import CallscopeError, InputError, ModelError
 from callscope.engines import Engines, load_engines
+from callscope.errors import CallscopeError, InputError, ModelError
 from callscope.input_files import files_under
 from callscope.inputs.detect import is_transcript_candidate
 from callscope.inputs.load import check_transcript_readable, is_transcript_path
@@ -165,7 +165,8 @@ class CompletionRecords:
         redacted_audio = self.redacted_audio and not is_transcript_path(job.source)  # chats have no audio to redact
         if record.get("output", str(job.stem)) != str(job.stem):
             return None  # another call's record (older records do not say: their key is the name)
-        if record.get("settings") != self.fingerprint or not all(p.exists() for p in output_paths(job.stem, redacted_audio)):
+        if (record.get("settings") != self.fingerprint
+                or not all(p.exists() for p in output_paths(job.stem, redacted_audio))):
             return None
         result = CallResult(**record["result"])
         result.status, result.elapsed, result.source = "skipped", 0.0, str(job.source)
@@ -237,7 +238,8 @@ def process_call(
     except TranscribeRequestError as error:
         return _failed(job, error.problem, "bad_request", started)
     except OSError as error:
-        return _failed(job, f"cannot read or write {error.filename or 'a file'}: {error.strerror or error}", "io_error", started)
+        return _failed(job, f"cannot read or write {error.filename or 'a file'}: {error.strerror or error}", "io_error",
+                       started)
     except Exception as error:  # a bug or an unforeseen input: report it, keep the batch going
         return _failed(job, f"internal error: {type(error).__name__}: {error}", "internal_error", started)
 

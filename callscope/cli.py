@@ -16,7 +16,6 @@ from callscope.errors import CallscopeError
 from callscope.inputs.options import ChatOptions
 from callscope.inputs.roles import RoleMap
 from callscope.model import Role
-from callscope.speakers.roles import RolePhrases
 from callscope.options import (
     BUNDLED_MODEL,
     DEFAULT_CHANNELS,
@@ -29,6 +28,7 @@ from callscope.options import (
     SpeakerOptions,
     options_from_flags,
 )
+from callscope.speakers.roles import RolePhrases
 
 _DEFAULT_NAMES = FilenameMetadataOptions()
 
@@ -72,8 +72,9 @@ def main() -> None:
                    "--language auto the default model becomes the multilingual 'base').")
 @click.option("--no-vad", is_flag=True, help="Transcribe without voice activity detection.")
 @click.option("--vocabulary", "vocabulary_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Custom vocabulary: an Amazon Transcribe table (Phrase, SoundsLike, IPA, DisplayAs) or "
-                                 "a word list; given to Whisper as hotwords, recognised phrases written as displayed.")
+              default=None,
+              help="Custom vocabulary: an Amazon Transcribe table (Phrase, SoundsLike, IPA, DisplayAs) or "
+                   "a word list; given to Whisper as hotwords, recognised phrases written as displayed.")
 @click.option("--threads", type=click.IntRange(min=0), default=0, help="CPU threads (0: all cores).")
 @click.option("--channels", callback=_parse_channels, default=None,
               help="Who is on which channel of stereo calls.  [default: 0=CUSTOMER,1=AGENT]")
@@ -99,7 +100,8 @@ def main() -> None:
 @click.option("--issues", type=click.Choice(["local", "none"]), default="local", show_default=True,
               help="Issues, action items and outcomes from the shipped sentence patterns, or none.")
 @click.option("--categories", "category_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Category rules (YAML, docs/CATEGORIES.md); default: the contact-centre rules shipped.")
+              default=None,
+              help="Category rules (YAML, docs/CATEGORIES.md); default: the contact-centre rules shipped.")
 @click.option("--no-categories", is_flag=True, help="Do not match category rules.")
 @click.option("--redact", is_flag=True,
               help="Replace PII (names, numbers, cards, addresses, ...) in every output and write <call>.redacted.wav.")
@@ -112,8 +114,8 @@ def main() -> None:
 # `--insights` alone (as README.md writes it) means the default backend; `--insights bedrock` picks one.
 @click.option("--insights", "insight_backend", type=click.Choice(["embedded", "bedrock", "openai", "llamacpp", "none"]),
               default="embedded", show_default=True, is_flag=False, flag_value="embedded",
-              help="Summary, call driver, action items, checks: rules with no model, or an LLM (docs/INSIGHTS_BACKENDS.md). "
-                   "Alone: embedded.")
+              help="Summary, call driver, action items, checks: rules with no model, or an LLM "
+                   "(docs/INSIGHTS_BACKENDS.md). Alone: embedded.")
 @click.option("--llm-model", default=None, help="The LLM: Bedrock model id, served model name, or .gguf path.")
 @click.option("--llm-url", default=None, help="Base URL of an OpenAI-compatible endpoint (--insights openai).")
 @click.option("--llm-region", default=None, help="AWS region of Bedrock (--insights bedrock).")
@@ -161,7 +163,8 @@ def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model
             options_from_flags(
                 model=model, compute_type=compute_type, device=device, beam_size=beam_size, language=language,
                 vad=not no_vad, translate=translate, threads=threads, diarizer=diarizer,
-                pyannote_pipeline=pyannote_pipeline, speakers=speakers, min_speakers=min_speakers, max_speakers=max_speakers,
+                pyannote_pipeline=pyannote_pipeline, speakers=speakers, min_speakers=min_speakers,
+                max_speakers=max_speakers,
             ),
             role_phrases=RolePhrases.load(role_phrases) if role_phrases else None,
             chat=ChatOptions(roles=RoleMap.parse(chat_roles)) if chat_roles else ChatOptions(),
@@ -305,9 +308,9 @@ main.add_command(eval_group)
 
 # --- the store: callscope load / callscope search (docs/STORE.md) -------------------------------
 
-from callscope.cli_store import load, search  # noqa: E402  (the store's commands)
 from callscope.cli_report import report  # noqa: E402
 from callscope.cli_serve import serve  # noqa: E402
+from callscope.cli_store import load, search  # noqa: E402  (the store's commands)
 
 main.add_command(load)
 main.add_command(search)

@@ -27,7 +27,8 @@ def system_options(function):
     """The configuration under test: the same flags as `callscope analyze` where they exist."""
     for option in reversed([
         click.option("--model", default=BUNDLED_MODEL, show_default=True,
-                     help="Whisper model: the bundled tiny.en, base (multilingual), a CTranslate2 directory or a hub name."),
+                     help="Whisper model: the bundled tiny.en, base (multilingual), a CTranslate2 directory "
+                          "or a hub name."),
         click.option("--beam-size", type=click.IntRange(min=1), default=5, show_default=True),
         click.option("--compute-type", default="int8", show_default=True),
         click.option("--no-vad", is_flag=True, help="Transcribe without voice activity detection."),
@@ -319,7 +320,8 @@ def _print_board(board, per_file: bool, as_json: bool) -> None:
               help="Domain words to add to what is learnt, one a line.")
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True,
               help="Learn a word missed at least this often.")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), default=Path("learnt-vocabulary.txt"),
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("learnt-vocabulary.txt"),
               show_default=True, help="Where a vocabulary that wins is written (a word list).")
 @system_options
 @lab_option
@@ -355,13 +357,15 @@ def eval_heal(folder: Path, held_out: tuple[str, ...], keywords: Path | None, mi
             console.print("Nothing to learn: the configuration missed no word worth a vocabulary on the training "
                           "recordings.")
             return
-        console.print(f"Learnt {len(words)} word(s): {escape(', '.join(words[:20]))}{' ...' if len(words) > 20 else ''}")
+        console.print(f"Learnt {len(words)} word(s): {escape(', '.join(words[:20]))}"
+                      f"{' ...' if len(words) > 20 else ''}")
         healed = base.with_vocabulary(vocabulary_of(words, name=out_file.name))
         healed_report = _run(lab, healed, found.recordings, console)
         outcome = judge(lab, base_report.config_id, healed_report.config_id, train, held, words)
     console = Console(highlight=False)
     console.print(f"training recordings ({len(train)}): WER {_percent(outcome.base_train.rate)} → "
-                  f"{_percent(outcome.healed_train.rate)}; held out ({len(held)}): {_percent(outcome.base_held_out.rate)}"
+                  f"{_percent(outcome.healed_train.rate)}; held out ({len(held)}): "
+                  f"{_percent(outcome.base_held_out.rate)}"
                   f" → {_percent(outcome.healed_held_out.rate)}")
     if outcome.kept:
         out_file.write_text("\n".join(words) + "\n", encoding="utf-8")

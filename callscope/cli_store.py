@@ -12,7 +12,6 @@ from callscope.errors import CallscopeError
 from callscope.store.base import Store
 from callscope.store.opening import open_store
 
-
 MAX_SEARCH_LIMIT = 1_000_000  # calls on one page of `callscope search`; --continuation reads on
 
 STORE_HELP = ("SQLite store file, or dynamodb://TABLE[?region=R&endpoint_url=URL&create=1] (default: "

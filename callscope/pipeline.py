@@ -150,7 +150,8 @@ def assemble_conversation(path: Path, audio: DecodedAudio, speech: RecognisedSpe
                           translator: AudioTranslator | None = None) -> Conversation:
     """Turns, languages and translations, talk time, loudness and roles from the attributed words of a call."""
     layout = speaker_layout(audio, speech, options)
-    segments = [segment for group in speech.groups for segment in split_at_pauses(group, options.turns.segment_pause_secs)]
+    segments = [segment for group in speech.groups
+                for segment in split_at_pauses(group, options.turns.segment_pause_secs)]
     return _assemble(path, audio, layout, segments, speech, options, translator)
 
 

@@ -115,7 +115,8 @@ def diarize_call(audio: DecodedAudio, options: AnalyzeOptions, diarizer: Diarize
     return SpeakerTimeline([SpeakerSegment(s.start, s.end, order[s.speaker]) for s in segments], diarizer.name)
 
 
-def transcribe_call(path: Path, audio: DecodedAudio, options: AnalyzeOptions, transcriber: Transcriber) -> RecognisedSpeech:
+def transcribe_call(path: Path, audio: DecodedAudio, options: AnalyzeOptions,
+                    transcriber: Transcriber) -> RecognisedSpeech:
     """The words of every track (channel, or the one mono signal); InputError when there are none."""
     layout = split_speakers(audio, options.speakers)
     groups: list[list[Word]] = []
@@ -160,7 +161,8 @@ def attribute_speakers(speech: RecognisedSpeech, timeline: SpeakerTimeline) -> R
     groups = [assign_speakers(group, timeline.segments) for group in speech.groups]
     heard = {word.speaker for group in groups for word in group}
     in_order = list(dict.fromkeys(s.speaker for s in sorted(timeline.segments, key=lambda s: s.start)))
-    return replace(speech, groups=groups, separation="diarization", speakers=[label for label in in_order if label in heard])
+    return replace(speech, groups=groups, separation="diarization",
+                   speakers=[label for label in in_order if label in heard])
 
 
 def complete_speech(speech: RecognisedSpeech, timeline: SpeakerTimeline, audio: DecodedAudio, options: AnalyzeOptions,

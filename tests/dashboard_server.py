@@ -17,8 +17,19 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from callscope.cli import main
-from callscope.model import (AudioSource, CallMetadata, CategoryMatch, Conversation, Entity, Role, Speaker, TextSpan,
-                             TimeSpan, Turn, Word)
+from callscope.model import (
+    AudioSource,
+    CallMetadata,
+    CategoryMatch,
+    Conversation,
+    Entity,
+    Role,
+    Speaker,
+    TextSpan,
+    TimeSpan,
+    Turn,
+    Word,
+)
 from callscope.output.pca import to_pca
 from tests.conftest import PCA_REFERENCE_JSON, PYANNOTE_SAMPLE
 from tests.test_store import _call, _write
@@ -136,7 +147,8 @@ def build(root: Path) -> DataSet:
     # real audio: MediaFileUri is the recording's path inside the data folder
     write_document(results / "sample-call.json", sample_call("sample-call", str(audio)))
     # MediaFileUri relative to the folder `callscope analyze` ran in (here: the data folder)
-    write_document(results / "relative-media-call.json", sample_call("relative-media-call", "audio/pyannote-sample.wav"))
+    write_document(results / "relative-media-call.json",
+                   sample_call("relative-media-call", "audio/pyannote-sample.wav"))
     # MediaFileUri names an S3 object: the file of that name beside the JSON plays
     shutil.copy(PYANNOTE_SAMPLE, results / "beside.wav")
     write_document(results / "beside-call.json", sample_call("beside-call", "s3://bucket/originals/beside.wav"))

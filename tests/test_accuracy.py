@@ -25,13 +25,12 @@ from callscope.accuracy.scoring import score_recording
 from callscope.accuracy.self_heal import judge, learn_vocabulary
 from callscope.accuracy.systems import AsrSettings
 from callscope.audio.decode import decode
-from callscope.cli import main
 from callscope.audio.wav import write_wav
+from callscope.cli import main
 from callscope.evaluation.words import ReferenceSegment
 from callscope.options import TranscriptionOptions
 from callscope.transcription.base import RecognisedWord
-from callscope.transcription.vocabulary import (VocabularyError, apply_display_forms, load_vocabulary,
-                                                vocabulary_of)
+from callscope.transcription.vocabulary import VocabularyError, apply_display_forms, load_vocabulary, vocabulary_of
 from callscope.transcription.whisper import FasterWhisperTranscriber
 from tests.conftest import DATA, FROZEN, JFK, PYANNOTE_SAMPLE
 

@@ -335,7 +335,8 @@ def test_the_job_kind_follows_the_channels_and_a_stereo_copy_of_a_mono_call_coun
     copied = replace(mono, samples=np.vstack([mono.samples, mono.samples]))  # the same signal on both channels
     service = AmazonTranscribeService(AmazonTranscribeOptions(bucket=BUCKET))
     assert [service.uses_call_analytics(audio) for audio in (stereo, mono, copied)] == [True, False, False]
-    request = service.request_for("s3://b/k.wav", service.uses_call_analytics(copied), service.separate_channels(copied))
+    request = service.request_for("s3://b/k.wav", service.uses_call_analytics(copied),
+                                  service.separate_channels(copied))
     assert isinstance(request, TranscribeJobRequest) and request.show_speaker_labels
     assert not request.channel_identification
     forced = AmazonTranscribeService(AmazonTranscribeOptions(bucket=BUCKET, api="standard"))
@@ -401,7 +402,8 @@ def test_an_s3_input_works_with_the_local_models_too(fake_aws, tmp_path):
     assert outcome.exit_code == 0, outcome.output
     result = json.loads((tmp_path / "out" / "call.json").read_text())
     assert result["SpeechSegments"] and validation_errors(result) == []
-    assert result["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]["TranscribeApiType"] == "standard"
+    assert (result["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]["TranscribeApiType"]
+            == "standard")
 
 
 def test_while_a_job_runs_the_progress_says_so(aws, tmp_path):

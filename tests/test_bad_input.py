@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from tests import conftest
-from tests.asr_checks import JFK_TEXT, JFK_WER, word_error_rate
-from tests.audio_factory import load_clip, wav_header_only, write_audio, write_long_silence_flac
 from callscope.audio.decode import decode
 from callscope.cli import main
 from callscope.errors import InputError
+from tests import conftest
+from tests.asr_checks import JFK_TEXT, JFK_WER, word_error_rate
+from tests.audio_factory import load_clip, wav_header_only, write_audio, write_long_silence_flac
 
 OUTPUT_SUFFIXES = (".json", ".rttm", ".srt", ".vtt", ".txt")
 CALLSCOPE = Path(sys.executable).parent / "callscope"

@@ -16,8 +16,8 @@ from callscope.cli import main
 from callscope.cli_serve import default_data_dir
 from tests.dashboard_server import SAMPLE_TURNS, XSS_IMG, XSS_SCRIPT, Server, build, sample_call
 
-SAMPLE_CALLS = ["sample-call", "relative-media-call", "redacted-call", "passwd-call", "link-call", "encoded-call", "dotdot-call",
-                "beside-call", "abs-call"]  # one conversation time: newest id first
+SAMPLE_CALLS = ["sample-call", "relative-media-call", "redacted-call", "passwd-call", "link-call", "encoded-call",
+                "dotdot-call", "beside-call", "abs-call"]  # one conversation time: newest id first
 ALL = [*SAMPLE_CALLS, "xss-call", "g3", "g2", "g1", "outside-call", "corrupt-call", "missing-call",
        "pca_output_testfile"]
 
@@ -326,7 +326,8 @@ def test_recordings_elsewhere_are_served_from_the_audio_folder_only(dataset, tmp
     shutil.copy(dataset.audio, recordings / "call.wav")
     (results / "call.json").write_text(json.dumps(sample_call("apart-call", "calls/call.wav")))  # as analyze wrote it
     (results / "leak.json").write_text(json.dumps(sample_call("leak-call", str(dataset.outside / "secret.wav"))))
-    with_audio, without = Server(str(results), "--audio", str(recordings), cwd=tmp_path), Server(str(results), cwd=tmp_path)
+    with_audio, without = (Server(str(results), "--audio", str(recordings), cwd=tmp_path),
+                           Server(str(results), cwd=tmp_path))
     try:
         status, headers, body = with_audio.request("/api/calls/apart-call/audio", headers={"Range": "bytes=0-99"})
         assert status == 206 and body == dataset.audio.read_bytes()[:100]

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from callscope.audio.decode import SAMPLE_RATE, decode
 from tests import conftest
 from tests.audio_factory import load_clip, normalised_xcorr, write_audio, write_video_with_audio
-from callscope.audio.decode import SAMPLE_RATE, decode
 
 CLIP_SECS = 11.0
 

@@ -15,7 +15,6 @@ from tests import conftest
 from tests.audio_factory import load_clip, write_audio
 
 
-
 @pytest.mark.parametrize("path", [conftest.DEMO_CALL, conftest.AUTO_REPAIRS], ids=["demo-call.mp3", "auto-repairs.wav"])
 def test_loud_real_8k_calls_stay_within_full_scale(path: Path) -> None:
     samples = decode(path).samples

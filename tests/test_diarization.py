@@ -61,7 +61,8 @@ def test_a_local_speaker_is_cut_at_pauses_into_pieces():
     activity[0, 260:265, 0] = 1
     activity[0, 200:300, 1] = 1  # another local speaker, overlapping the second piece
     pieces, overlaps = split_at_pauses(activity, pause_frames=20, min_frames=12)
-    spans = sorted((int(np.flatnonzero(piece)[0]), int(np.flatnonzero(piece)[-1])) for piece in pieces[0].T if piece.any())
+    spans = sorted((int(np.flatnonzero(piece)[0]), int(np.flatnonzero(piece)[-1]))
+                   for piece in pieces[0].T if piece.any())
     assert spans == [(0, 99), (130, 264), (200, 299)]  # the burst stays with the piece before it
     order = [int(np.flatnonzero(piece)[0]) for piece in pieces[0].T]
     first, second, other = order.index(0), order.index(130), order.index(200)
@@ -97,6 +98,7 @@ def test_speaker_count_options_are_checked(tmp_path):
     result = CliRunner().invoke(main, ["analyze", str(JFK), "--out", str(tmp_path), "--speakers", "two"])
     assert result.exit_code == 2 and "not a number" in result.output
     result = CliRunner().invoke(
-        main, ["analyze", str(JFK), "--out", str(tmp_path), "--speakers", "auto", "--min-speakers", "3", "--max-speakers", "2"]
+        main, ["analyze", str(JFK), "--out", str(tmp_path), "--speakers", "auto", "--min-speakers", "3",
+               "--max-speakers", "2"]
     )
     assert result.exit_code == 2 and "1 <= min <= max" in result.output

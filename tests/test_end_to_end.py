@@ -17,8 +17,15 @@ from callscope.cli import main
 from callscope.model import Role
 from callscope.output.pca import validation_errors
 from tests.asr_checks import joined, side_texts, word_error_rate
-from tests.conftest import (AUTO_REPAIRS, DEMO_CALL, FROZEN_AUTO_REPAIRS, FROZEN_DEMO_CALL, FROZEN_PCA_MONO, JFK,
-                            PCA_MONO)
+from tests.conftest import (
+    AUTO_REPAIRS,
+    DEMO_CALL,
+    FROZEN_AUTO_REPAIRS,
+    FROZEN_DEMO_CALL,
+    FROZEN_PCA_MONO,
+    JFK,
+    PCA_MONO,
+)
 
 CALLS = {"auto": AUTO_REPAIRS, "demo": DEMO_CALL}
 FROZEN = {"auto": FROZEN_AUTO_REPAIRS, "demo": FROZEN_DEMO_CALL}

@@ -4,7 +4,6 @@ outcomes, down to the PCA JSON of a real call."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import boto3
 import pytest
@@ -164,9 +163,12 @@ def test_comprehend_batches_of_25_split_long_turns_and_shifted_offsets():
     stubber.add_response(
         "batch_detect_entities",
         {"ResultList": [
-            {"Index": 0, "Entities": [{"Score": 0.4, "Type": "PERSON", "Text": "Alice", "BeginOffset": 16, "EndOffset": 21}]},
-            {"Index": 1, "Entities": [{"Score": 0.9, "Type": "PERSON", "Text": "Renée", "BeginOffset": 0, "EndOffset": 5}]},
-            {"Index": 2, "Entities": [{"Score": 0.8, "Type": "QUANTITY", "Text": "more", "BeginOffset": 4, "EndOffset": 8}]},
+            {"Index": 0, "Entities": [{"Score": 0.4, "Type": "PERSON", "Text": "Alice", "BeginOffset": 16,
+                                       "EndOffset": 21}]},
+            {"Index": 1, "Entities": [{"Score": 0.9, "Type": "PERSON", "Text": "Renée", "BeginOffset": 0,
+                                       "EndOffset": 5}]},
+            {"Index": 2, "Entities": [{"Score": 0.8, "Type": "QUANTITY", "Text": "more", "BeginOffset": 4,
+                                       "EndOffset": 8}]},
         ], "ErrorList": []},
         {"TextList": [conv.turns[25].analysis_text, *pieces], "LanguageCode": "en"},
     )
@@ -254,7 +256,8 @@ def test_user_patterns_extend_the_shipped_ones(tmp_path):
 
 @pytest.mark.parametrize(("content", "problem"), [
     ("issues:\n  patterns: [\n", "mine.yaml:3: not valid YAML"),
-    ("issues:\n  patterns:\n    - '(unclosed'\n", "mine.yaml: issues: pattern '(unclosed': missing ), unterminated subpattern"),
+    ("issues:\n  patterns:\n    - '(unclosed'\n",
+     "mine.yaml: issues: pattern '(unclosed': missing ), unterminated subpattern"),
     ("problems:\n  patterns: []\n", "mine.yaml: unknown section 'problems'"),
     ("outcomes:\n  roles: [MANAGER]\n", "mine.yaml: outcomes: roles must be AGENT and/or CUSTOMER"),
 ])

@@ -124,21 +124,26 @@ remove: [asked_for_feedback]
 
 BAD_FILES = {
     "prompts: [\n  - name: x\n": "not valid YAML",
-    "prompts:\n  - {name: Bad-Name, title: T, instruction: '{transcript}', schema: {type: object}}\n": "prompt 1: 'name'",
+    "prompts:\n  - {name: Bad-Name, title: T, instruction: '{transcript}', schema: {type: object}}\n":
+        "prompt 1: 'name'",
     "prompts:\n  - {name: extra, title: T, instruction: 'no placeholder', schema: {type: object}}\n":
         "prompt 'extra': 'instruction' must be text containing {transcript}",
     "prompts:\n  - {name: extra, title: T, instruction: '{transcript}', schema: {type: string}}\n":
         "prompt 'extra': 'schema' must be a JSON Schema with type: object",
-    "prompts:\n  - {name: extra, title: T, instruction: '{transcript}', schema: {type: object, properties: {a: {type: strin}}}}\n":
+    "prompts:\n  - {name: extra, title: T, instruction: '{transcript}', "
+    "schema: {type: object, properties: {a: {type: strin}}}}\n":
         "prompt 'extra': 'schema' is not a valid JSON Schema",
-    "prompts:\n  - {name: extra, instruction: '{transcript}', schema: {type: object}}\n": "prompt 'extra': 'title' is missing",
+    "prompts:\n  - {name: extra, instruction: '{transcript}', schema: {type: object}}\n":
+        "prompt 'extra': 'title' is missing",
     "prompts:\n  - {name: extra, title: Summary, instruction: '{transcript}', schema: {type: object}}\n":
         "prompt 'extra': title 'Summary' is used by another prompt",
     "prompts:\n  - {name: extra, title: T, instruction: '{transcript}', schema: {type: object}, colour: red}\n":
         "prompt 'extra': unknown key 'colour'",
-    "prompts:\n  - {name: extra, title: T, instruction: '{transcript}', schema: {type: object}, embedded: {rule: guess}}\n":
+    "prompts:\n  - {name: extra, title: T, instruction: '{transcript}', schema: {type: object}, "
+    "embedded: {rule: guess}}\n":
         "prompt 'extra': embedded rule must be one of",
-    "prompts:\n  - {name: extra, title: T, instruction: '{transcript}', schema: {type: object}, embedded: {rule: phrase_check}}\n":
+    "prompts:\n  - {name: extra, title: T, instruction: '{transcript}', schema: {type: object}, "
+    "embedded: {rule: phrase_check}}\n":
         "prompt 'extra': embedded rule: 'phrases' must be a list",
     "prompts:\n  - {name: a, title: A, instruction: '{transcript}', schema: {type: object}}\n"
     "  - {name: a, title: B, instruction: '{transcript}', schema: {type: object}}\n": "prompt 'a' is defined twice",
@@ -316,12 +321,15 @@ def test_embedded_default_on_the_demo_call(demo_call):
     assert insights["agent_sentiment"].value["sentiment"] == "Positive"
     assert insights["issue_resolved"].value["resolved"] is True
     assert "cancel" in insights["issue_resolved"].value["evidence"]
-    greeted, verified, feedback = (insights[name].value for name in ("greeted", "verified_identity", "asked_for_feedback"))
-    assert greeted["passed"] and greeted["evidence"].startswith('Agent at 0:00: "') and "thank you for calling" in greeted["evidence"].lower()
+    greeted, verified, feedback = (insights[name].value
+                                   for name in ("greeted", "verified_identity", "asked_for_feedback"))
+    assert (greeted["passed"] and greeted["evidence"].startswith('Agent at 0:00: "')
+            and "thank you for calling" in greeted["evidence"].lower())
     assert verified["passed"] and ("verify" in verified["evidence"] or "address" in verified["evidence"])
     assert feedback == {"passed": False, "evidence": "the agent did not ask for feedback or offer a survey"}
     assert insights["callback_needed"].value["needed"] is False
-    assert any("arrive" in item["text"] and item["owner"] == "agent" for item in insights["action_items"].value["items"])
+    assert any("arrive" in item["text"] and item["owner"] == "agent"
+               for item in insights["action_items"].value["items"])
 
     document = to_pca(call)
     assert validation_errors(document) == []
@@ -339,12 +347,15 @@ def test_embedded_default_answers_a_users_phrase_check_and_says_what_needs_an_ll
   - name: recording_disclosure
     title: Recording Disclosure
     instruction: "Did the agent say the call is recorded? {transcript}"
-    schema: {type: object, properties: {passed: {type: boolean}, evidence: {type: string}}, required: [passed, evidence]}
-    embedded: {rule: phrase_check, speaker: agent, first_turns: 3, phrases: [this call is recorded, call may be recorded]}
+    schema: {type: object, properties: {passed: {type: boolean}, evidence: {type: string}}, \
+required: [passed, evidence]}
+    embedded: {rule: phrase_check, speaker: agent, first_turns: 3, \
+phrases: [this call is recorded, call may be recorded]}
   - name: card_mentioned
     title: Card Mentioned
     instruction: "Did the customer mention their card? {transcript}"
-    schema: {type: object, properties: {mentioned: {type: boolean}, evidence: {type: string}}, required: [mentioned, evidence]}
+    schema: {type: object, properties: {mentioned: {type: boolean}, evidence: {type: string}}, \
+required: [mentioned, evidence]}
     embedded: {rule: phrase_check, field: mentioned, speaker: customer, phrases: [my card]}
 """)
     call = copy.deepcopy(demo_call)

@@ -48,7 +48,8 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def options(cache) -> AnalyzeOptions:
-    return AnalyzeOptions(diarizer="none", transcription=TranscriptionOptions(model="base", language=None, cpu_threads=2))
+    return AnalyzeOptions(diarizer="none",
+                          transcription=TranscriptionOptions(model="base", language=None, cpu_threads=2))
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +200,8 @@ def test_short_utterances_take_their_neighbours_language_and_weak_switches_are_c
     assert [span.language for span in labelled] == ["en", "en", "de", "de", "en"]
     assert call == "en" and detector.padded_calls == 1
     runs = language_runs(labelled, 20.0)
-    assert [(run.start, run.end, run.language) for run in runs] == [(0, 6.5, "en"), (6.5, 13.5, "de"), (13.5, 20.0, "en")]
+    assert ([(run.start, run.end, run.language) for run in runs]
+            == [(0, 6.5, "en"), (6.5, 13.5, "de"), (13.5, 20.0, "en")])
 
 
 def test_turn_language_is_the_one_spoken_longest():

@@ -121,7 +121,8 @@ def _cell(notebook, tag: str):
 
 
 def _stdout(cell) -> str:
-    return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream" and output.name == "stdout")
+    return "".join(output.get("text", "") for output in cell.outputs
+                   if output.output_type == "stream" and output.name == "stdout")
 
 
 def _summary(notebook, tag: str) -> dict:

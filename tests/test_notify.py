@@ -27,8 +27,7 @@ from callscope.notify.webhook import WebhookNotifier
 from callscope.reports import NegativeCallsCriteria, find_negative_calls
 from callscope.reports.publish import PublishedReport
 from callscope.store import SqliteStore
-from tests.test_report_negative import (REGION, aws, fill, free_port, loaded_store,  # noqa: F401 - fixtures
-                                        moto_endpoint, negative_document)
+from tests.test_report_negative import REGION, aws, fill, free_port, loaded_store, moto_endpoint, negative_document  # noqa: F401 - fixtures
 
 SINCE = datetime(2025, 2, 19, 6, 0)
 
@@ -163,11 +162,12 @@ def test_one_failing_notifier_does_not_stop_the_others(report):
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1 / localhost: (cert file, key file)."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])

@@ -14,9 +14,9 @@ from callscope.enrichment import enrich
 from callscope.enrichment.pii import PiiRedactor, PiiSpan, detect_pii, redact_words, redacted_time_spans
 from callscope.enrichment.pii.base import WordText, split_words
 from callscope.enrichment.pii.comprehend import ComprehendPiiDetector
-from callscope.enrichment.text_pieces import split_with_offsets
 from callscope.enrichment.pii.spoken import normalise
 from callscope.enrichment.pii_audio import merge_spans, write_redacted_audio
+from callscope.enrichment.text_pieces import split_with_offsets
 from callscope.model import AudioSource, Conversation, Role, Speaker, Turn, Word
 from callscope.output.writers import SERIALIZERS
 from tests.conftest import AUTO_REPAIRS, DEMO_CALL

@@ -71,8 +71,11 @@ def test_steps_chain_through_s3_and_shard_the_calls(definition):
             "Get": f"Steps.{previous}.ProcessingOutputConfig.Outputs['bundles'].S3Output.S3Uri"}
         assert channel["S3Input"]["S3DataDistributionType"] == "ShardedByS3Key"
         count = steps[stage]["Arguments"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"]
-        assert count == {"Get": f"Parameters.{ {'Diarize': 'Diarization', 'Transcribe': 'Transcription', 'Enrich': 'Enrich'}[stage]}InstanceCount"}
-    images = {name: step["Arguments"]["AppSpecification"]["ImageUri"] for name, step in steps.items() if step["Type"] == "Processing"}
+        assert count == {
+            "Get": f"Parameters.{ {'Diarize': 'Diarization', 'Transcribe': 'Transcription', 'Enrich': 'Enrich'}[stage]}"
+                   "InstanceCount"}
+    images = {name: step["Arguments"]["AppSpecification"]["ImageUri"] for name, step in steps.items()
+              if step["Type"] == "Processing"}
     assert images.pop("Diarize") == images.pop("DiarizeLabelled") == {"Get": "Parameters.DiarizationImageUri"}
     assert set(map(json.dumps, images.values())) == {json.dumps({"Get": "Parameters.TranscriptionImageUri"})}
     transcribe = steps["Transcribe"]["Arguments"]["ProcessingResources"]["ClusterConfig"]

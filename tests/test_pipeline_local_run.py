@@ -46,7 +46,8 @@ def local_run(definition, tmp_path_factory):
     sagemaker = boto3.client("sagemaker", region_name="us-east-1")
     for kind in ("diarization", "transcription"):
         sagemaker.create_model_package_group(ModelPackageGroupName=f"callscope-test-{kind}")
-    runner = LocalPipelineRunner(definition, root / "s3", root / "work", sagemaker_client=sagemaker, echo=lambda line: None)
+    runner = LocalPipelineRunner(definition, root / "s3", root / "work", sagemaker_client=sagemaker,
+                                 echo=lambda line: None)
     run = runner.run({"InputCalls": "s3://callscope-test/calls", "LabelledSet": str(DATA / "pyannote_sample")},
                      execution_id="exec-1")
     return run, runner, root, sagemaker
@@ -75,11 +76,13 @@ def test_local_run_gives_what_callscope_analyze_gives(local_run, analyzed):
     for name in names:
         ours, theirs = results / name, analyzed / name
         if name.endswith(".json"):
-            pipeline_doc, analyze_doc = _without_times(json.loads(ours.read_text())), _without_times(json.loads(theirs.read_text()))
+            pipeline_doc, analyze_doc = (_without_times(json.loads(ours.read_text())),
+                                         _without_times(json.loads(theirs.read_text())))
             # The pipeline names each call by its S3 URI, analyze by the path it was given.
             for document in (pipeline_doc, analyze_doc):
                 info = document["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]
-                assert Path(info.pop("MediaFileUri")).name == Path(info.pop("MediaOriginalUri")).name == Path(name).with_suffix("").name + Path(info["TranscriptionJobName"]).suffix
+                assert (Path(info.pop("MediaFileUri")).name == Path(info.pop("MediaOriginalUri")).name
+                        == Path(name).with_suffix("").name + Path(info["TranscriptionJobName"]).suffix)
             assert pipeline_doc == analyze_doc, name
         else:
             assert ours.read_text() == theirs.read_text(), name
@@ -111,7 +114,8 @@ def test_evaluation_gates_registration_of_both_models_into_the_registry(local_ru
     assert metrics["cpwer"]["value"] >= metrics["wer"]["value"]
     assert run.step("CheckWERAndDER").status == "Succeeded" and run.step("MetricsOutOfBounds").status == "Skipped"
     for kind in ("diarization", "transcription"):
-        (package,) = sagemaker.list_model_packages(ModelPackageGroupName=f"callscope-test-{kind}")["ModelPackageSummaryList"]
+        (package,) = sagemaker.list_model_packages(
+            ModelPackageGroupName=f"callscope-test-{kind}")["ModelPackageSummaryList"]
         assert package["ModelApprovalStatus"] == "PendingManualApproval"
         described = sagemaker.describe_model_package(ModelPackageName=package["ModelPackageArn"])
         (container,) = described["InferenceSpecification"]["Containers"]
@@ -125,7 +129,8 @@ def test_metrics_out_of_bounds_fail_the_run_without_registering(local_run, defin
     gate_only = {**definition, "Steps": [step for step in definition["Steps"] if step["Type"] == "Condition"]}
     strict = LocalPipelineRunner(gate_only, runner.s3_root, runner.workdir, echo=lambda line: None)
     strict.runs = {"Evaluate": run.step("Evaluate")}  # the evaluation above, judged with a tighter bound
-    with pytest.raises(LocalPipelineFailure, match=r"MetricsOutOfBounds: WER 0\.\d+ \(at most 0\.35 \) or DER 0\.\d+ \(at most 0\.01 \)"):
+    with pytest.raises(LocalPipelineFailure,
+                       match=r"MetricsOutOfBounds: WER 0\.\d+ \(at most 0\.35 \) or DER 0\.\d+ \(at most 0\.01 \)"):
         strict.run({"MaxDER": 0.01})
     assert strict.runs["RegisterDiarizationModel"].status == "Skipped"
 

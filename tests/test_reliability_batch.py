@@ -61,7 +61,8 @@ def test_two_inputs_with_one_name_keep_both_results_and_a_rerun_skips_both(tmp_p
     assert result.exit_code == 0, result.output
     for folder, source in (("a", first), ("b", second)):
         document = json.loads((out / folder / "x.json").read_text())
-        assert document["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]["MediaFileUri"] == str(source)
+        assert (document["ConversationAnalytics"]["SourceInformation"][0]["TranscribeJobInfo"]["MediaFileUri"]
+                == str(source))
     records = _done_records(out)
     written = [record["result"]["outputs"] for record in records]
     assert len(records) == 2 and not set(written[0]) & set(written[1]), "each record names the files its call wrote"
@@ -88,7 +89,8 @@ def test_outputs_mirror_the_inputs_below_their_common_folder(tmp_path):
 def test_copies_of_s3_inputs_beside_local_ones_are_never_mirrored_into_the_state_folder(tmp_path):
     out = tmp_path / "out"
     local = _clip(tmp_path / "calls" / "x.wav")
-    fetched = _clip(out / STATE_DIR / "s3" / "bucket" / "incoming" / "day1" / "y.wav")  # as analyze s3://... copies them
+    # as analyze s3://... copies them
+    fetched = _clip(out / STATE_DIR / "s3" / "bucket" / "incoming" / "day1" / "y.wav")
     stems = [job.stem for job in discover([tmp_path / "calls", out / STATE_DIR / "s3" / "bucket" / "incoming"], out)]
     assert stems == [out / "x", out / "day1" / "y"]
     assert local.is_file() and fetched.is_file()

@@ -7,7 +7,6 @@ sees only the mono mix, must give them back.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 

@@ -10,7 +10,11 @@ from botocore.stub import ANY, Stubber
 from callscope.analytics.sentiment_trends import POLARITY_THRESHOLD
 from callscope.enrichment import enrich
 from callscope.enrichment.comprehend_sentiment import (
-    MAX_BATCH, MAX_TEXT_BYTES, ComprehendError, ComprehendSentiment, comprehend_language,
+    MAX_BATCH,
+    MAX_TEXT_BYTES,
+    ComprehendError,
+    ComprehendSentiment,
+    comprehend_language,
 )
 from callscope.enrichment.sentiment import LocalSentiment, sentiment_label, signed_sentiment
 from callscope.enrichment.sentiment_model import load_sentiment_model
@@ -104,8 +108,10 @@ def test_translation_is_scored_and_untranslated_foreign_turns_are_skipped(local)
 
 
 def test_pca_document_is_consistent_with_the_turns(local):
-    texts = [QUESTION, COMPLAINT, "thank you for calling, one moment while i pull that up", "i'm really unhappy with how this has been handled",
-             "ok", THANKS, "great news, i've refunded the charge and added a credit for the trouble", "that's wonderful, thanks a lot"]
+    texts = [QUESTION, COMPLAINT, "thank you for calling, one moment while i pull that up",
+             "i'm really unhappy with how this has been handled",
+             "ok", THANKS, "great news, i've refunded the charge and added a credit for the trouble",
+             "that's wonderful, thanks a lot"]
     call = enrich(_call(texts), [local])
     assert call.enrichment == {"sentiment": "local:minilm-logreg"}
     document = to_pca(call)
@@ -124,7 +130,8 @@ def test_pca_document_is_consistent_with_the_turns(local):
     assert sum(s["SentimentIsNegative"] for s in document["SpeechSegments"]) >= 1
     assert sum(s["SentimentIsPositive"] for s in document["SpeechSegments"]) >= 1
     for speaker, trend in document["ConversationAnalytics"]["SentimentTrends"].items():
-        signed = [(-s["SentimentScore"] if s["SentimentIsNegative"] else s["SentimentScore"] if s["SentimentIsPositive"] else 0.0)
+        signed = [(-s["SentimentScore"] if s["SentimentIsNegative"]
+                   else s["SentimentScore"] if s["SentimentIsPositive"] else 0.0)
                   for s in document["SpeechSegments"] if s["SegmentSpeaker"] == speaker]
         assert trend["SentimentScore"] == pytest.approx(sum(signed) / len(signed), abs=0.002)
 
@@ -184,7 +191,8 @@ def test_comprehend_batches_splits_and_maps_results_back(comprehend):
     assert all(utf8_size(text) <= MAX_TEXT_BYTES for request in sent for text in request["TextList"])
     for i in range(30):
         got = call.turns[i].sentiment_scores
-        assert (got.positive, got.negative, got.neutral) == pytest.approx((0.01 * i, 0.5 - 0.01 * i, 0.49))  # Mixed → neutral
+        # Mixed → neutral
+        assert (got.positive, got.negative, got.neutral) == pytest.approx((0.01 * i, 0.5 - 0.01 * i, 0.49))
         assert call.turns[i].sentiment == signed_sentiment(got)
     assert call.turns[30].sentiment is None
     weights = [utf8_size(piece) for piece in pieces]
@@ -196,7 +204,8 @@ def test_comprehend_batches_splits_and_maps_results_back(comprehend):
 
 def test_comprehend_error_list_falls_back_to_single_calls(comprehend):
     client, stubber, _ = comprehend
-    call = _call(["the refund still has not arrived", "thank you for your patience today", "what is the reference number"])
+    call = _call(["the refund still has not arrived", "thank you for your patience today",
+                  "what is the reference number"])
     stubber.add_response("batch_detect_sentiment", {
         "ResultList": [_result(2, _score(0.05, 0.05, 0.9, 0.0))],
         "ErrorList": [{"Index": 0, "ErrorCode": "INTERNAL_SERVER_ERROR", "ErrorMessage": "try again"},
@@ -221,10 +230,13 @@ def test_comprehend_languages_and_translations(comprehend):
     call = _call([])
     call.turns = [_turn("spk_0", "hola, ¿en qué puedo ayudarle?", 0.0, "es"),
                   _turn("spk_1", "jag vill säga upp mitt abonnemang", 3.0, "sv"),  # Swedish: not supported
-                  _turn("spk_1", "jag vill säga upp mitt abonnemang", 6.0, "sv", translation="i want to cancel my subscription")]
-    stubber.add_response("batch_detect_sentiment", {"ResultList": [_result(0, _score(0.1, 0.1, 0.8, 0.0))], "ErrorList": []},
+                  _turn("spk_1", "jag vill säga upp mitt abonnemang", 6.0, "sv",
+                        translation="i want to cancel my subscription")]
+    stubber.add_response("batch_detect_sentiment",
+                         {"ResultList": [_result(0, _score(0.1, 0.1, 0.8, 0.0))], "ErrorList": []},
                          {"TextList": ["hola, ¿en qué puedo ayudarle?"], "LanguageCode": "es"})
-    stubber.add_response("batch_detect_sentiment", {"ResultList": [_result(0, _score(0.1, 0.3, 0.6, 0.0))], "ErrorList": []},
+    stubber.add_response("batch_detect_sentiment",
+                         {"ResultList": [_result(0, _score(0.1, 0.3, 0.6, 0.0))], "ErrorList": []},
                          {"TextList": ["i want to cancel my subscription"], "LanguageCode": "en"})
 
     ComprehendSentiment(client).enrich(call)

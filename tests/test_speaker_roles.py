@@ -72,7 +72,8 @@ def test_agent_is_found_from_what_they_say_on_real_calls(frozen, agent):
 
 
 def _turn(speaker: str, start: float, text: str) -> Turn:
-    words = [Word(f" {token}", start + i * 0.3, start + i * 0.3 + 0.25, 0.9, speaker) for i, token in enumerate(text.split())]
+    words = [Word(f" {token}", start + i * 0.3, start + i * 0.3 + 0.25, 0.9, speaker)
+             for i, token in enumerate(text.split())]
     return Turn(speaker, words)
 
 

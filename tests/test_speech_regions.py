@@ -249,4 +249,5 @@ def test_a_region_transcribed_again_adds_only_words_not_already_written() -> Non
     assert [word.text for word in not_yet_written(again, written, own_signals=False)] == [" freely"]
     # A word said twice, with a pause between (the sample's two "Hello?" 0.41 s apart), stays.
     hello = [Word(" Hello.", 6.38, 7.16, 0.9, "spk_0")]
-    assert not_yet_written([Word(" Hello.", 7.57, 7.93, 0.9, "spk_1")], hello, own_signals=False) == [Word(" Hello.", 7.57, 7.93, 0.9, "spk_1")]
+    assert (not_yet_written([Word(" Hello.", 7.57, 7.93, 0.9, "spk_1")], hello, own_signals=False)
+            == [Word(" Hello.", 7.57, 7.93, 0.9, "spk_1")])

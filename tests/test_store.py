@@ -14,8 +14,19 @@ import pytest
 from click.testing import CliRunner
 
 from callscope.cli import main
-from callscope.model import (AudioSource, CallMetadata, CategoryMatch, Conversation, Entity, Role, Speaker, TextSpan,
-                             TimeSpan, Turn, Word)
+from callscope.model import (
+    AudioSource,
+    CallMetadata,
+    CategoryMatch,
+    Conversation,
+    Entity,
+    Role,
+    Speaker,
+    TextSpan,
+    TimeSpan,
+    Turn,
+    Word,
+)
 from callscope.output.pca import to_pca, to_pca_json
 from callscope.store import NotAPcaDocument, SearchQuery, SqliteStore, StoreError
 from tests.conftest import PCA_REFERENCE_JSON

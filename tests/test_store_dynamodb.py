@@ -16,8 +16,7 @@ from click.testing import CliRunner
 
 from callscope.cli import main
 from callscope.output.pca import to_pca
-from callscope.store import SearchQuery, SqliteStore, StoreError
-from callscope.store import dynamodb_items
+from callscope.store import SearchQuery, SqliteStore, StoreError, dynamodb_items
 from callscope.store.dynamodb import DynamoDbStore, open_dynamodb_store
 from callscope.store.opening import open_store
 from tests import test_store

@@ -118,7 +118,8 @@ def test_unavailable_model_with_parallel_jobs_stops_with_one_line(tmp_path, offl
     calls.mkdir()
     for name in ("a.flac", "b.flac"):
         shutil.copy(JFK, calls / name)
-    result = CliRunner().invoke(main, ["analyze", str(calls), "--out", str(tmp_path / "out"), "--jobs", "2", "--model", "small"])
+    result = CliRunner().invoke(main, ["analyze", str(calls), "--out", str(tmp_path / "out"), "--jobs", "2",
+                                       "--model", "small"])
     assert result.exit_code == 2
     assert "callscope: error: cannot load Whisper model 'small'" in result.output
     assert "Traceback" not in result.output

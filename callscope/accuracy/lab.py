@@ -109,7 +109,8 @@ class Lab:
         row = self._db.execute("SELECT name, entries FROM vocabularies WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        entries = tuple(VocabularyEntry(item["display_as"], tuple(tuple(words) for words in item["spoken"]), item["ipa"])
+        entries = tuple(VocabularyEntry(item["display_as"], tuple(tuple(words) for words in item["spoken"]),
+                                        item["ipa"])
                         for item in json.loads(row[1]))
         return Vocabulary(entries, name=row[0])
 
@@ -119,7 +120,8 @@ class Lab:
     # --- results --------------------------------------------------------------------------------
 
     def has_result(self, config_id: str, audio_sha256: str, reference_sha256: str) -> bool:
-        return self._db.execute("SELECT 1 FROM results WHERE config_id = ? AND audio_sha256 = ? AND reference_sha256 = ?",
+        return self._db.execute("SELECT 1 FROM results WHERE config_id = ? AND audio_sha256 = ? "
+                                "AND reference_sha256 = ?",
                                 (config_id, audio_sha256, reference_sha256)).fetchone() is not None
 
     def record(self, config_id: str, audio_sha256: str, reference_sha256: str, file: str, audio_path: str,
@@ -127,7 +129,8 @@ class Lab:
         key = (config_id, audio_sha256, reference_sha256)
         cp = score.cpwer
         with self._db:
-            self._db.execute("DELETE FROM misses WHERE config_id = ? AND audio_sha256 = ? AND reference_sha256 = ?", key)
+            self._db.execute("DELETE FROM misses WHERE config_id = ? AND audio_sha256 = ? AND reference_sha256 = ?",
+                             key)
             self._db.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*key, file, audio_path, reference_path, score.hypothesis, score.wer.reference_words, score.wer.errors,
@@ -142,7 +145,8 @@ class Lab:
         rows = self._db.execute(sql + (" WHERE config_id = ?" if config_id else "") + " ORDER BY file",
                                 (config_id,) if config_id else ())
         return [ResultRow(config, audio, reference, file, WordErrors(errors, words, subs, dels, ins),
-                          WordErrors(cp_errors, cp_words, 0, 0, 0) if cp_errors is not None else None, hypothesis, seconds)
+                          WordErrors(cp_errors, cp_words, 0, 0, 0) if cp_errors is not None else None, hypothesis,
+                          seconds)
                 for (config, audio, reference, file, words, errors, subs, dels, ins, cp_errors, cp_words, hypothesis,
                      seconds) in rows]
 

@@ -48,7 +48,8 @@ def find_labelled(folder: Path) -> LabelledFolder:
         raise CallscopeError(f"{folder}: no such folder")
     recordings, unlabelled, problems = [], [], []
     for audio in sorted(path for path in folder.rglob("*") if path.suffix.lower() in AUDIO_EXTENSIONS
-                        and path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)):
+                        and path.is_file()
+                        and not any(part.startswith(".") for part in path.relative_to(folder).parts)):
         reference = next((audio.with_suffix(suffix) for suffix in REFERENCE_SUFFIXES
                           if audio.with_suffix(suffix).is_file()), None)
         if reference is None:
@@ -66,7 +67,8 @@ def read_reference(audio: Path, reference: Path) -> LabelledRecording:
         data = reference.read_bytes()
         text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise EvaluationInputError(reference, f"cannot read the reference: {getattr(error, 'strerror', None) or error}") from None
+        raise EvaluationInputError(
+            reference, f"cannot read the reference: {getattr(error, 'strerror', None) or error}") from None
     suffix = reference.suffix.lower()
     if suffix == ".stm":
         segments = _stm_session(reference, audio.stem)

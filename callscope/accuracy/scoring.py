@@ -4,8 +4,8 @@ the reference words the system got wrong, with what it wrote instead and where."
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from callscope.accuracy.references import LabelledRecording
 from callscope.evaluation.words import ReferenceSegment, WordErrors, _libraries, _words, score_transcript
@@ -51,7 +51,8 @@ def missed_words(hypothesis: Sequence[ReferenceSegment], reference: Sequence[Ref
     misses = []
     for position, chunk in enumerate(alignment):
         if chunk.type == "delete":
-            misses += [_miss(ref, index, "deleted", "", written) for index in range(chunk.ref_start_idx, chunk.ref_end_idx)]
+            misses += [_miss(ref, index, "deleted", "", written)
+                       for index in range(chunk.ref_start_idx, chunk.ref_end_idx)]
         elif chunk.type == "substitute":
             # Words inserted right beside a substitution belong to what was heard: "comfy eye" for "comfyui".
             before = alignment[position - 1] if position > 0 else None

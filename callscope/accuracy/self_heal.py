@@ -35,7 +35,8 @@ class HealOutcome:
 
     @property
     def kept(self) -> bool:
-        return _rate(self.healed_train) < _rate(self.base_train) and _rate(self.healed_held_out) <= _rate(self.base_held_out)
+        return (_rate(self.healed_train) < _rate(self.base_train)
+                and _rate(self.healed_held_out) <= _rate(self.base_held_out))
 
 
 def learn_vocabulary(lab: Lab, config_id: str, train: set[FileKey], keywords: list[str] = (),

@@ -11,7 +11,6 @@ from typing import Any, Protocol
 
 from callscope.evaluation.words import ReferenceSegment
 
-
 # Settings left out of labels when they have these values (`callscope analyze`'s defaults).
 ENGINE_DEFAULTS: dict[str, dict[str, Any]] = {
     "faster-whisper": {"beam_size": 5, "vad": True, "compute_type": "int8", "language": "en", "diarizer": "embedded"},

@@ -47,7 +47,8 @@ class WhisperAsr:
         self._diarizer = None
 
     def with_vocabulary(self, vocabulary: Vocabulary | None) -> WhisperAsr:
-        return WhisperAsr(replace(self.options, transcription=replace(self.options.transcription, vocabulary=vocabulary)))
+        return WhisperAsr(replace(self.options,
+                                  transcription=replace(self.options.transcription, vocabulary=vocabulary)))
 
     def transcribe(self, audio: Path, sha256: str, speakers: bool) -> list[ReferenceSegment]:
         if self._transcriber is None:  # loaded on the first recording that needs it, once

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from callscope.audio.decode import SAMPLE_RATE
+
 # The level the VAD sees: the signal's loud samples (LOUD_PERCENTILE of |x|) at this amplitude.
 # Measured on the dev set (docs/bench-results-vad-level.json): at 0.06-0.125 the MIT clip's loud
 # telephone copies keep 29.1-29.5 s of its 29.5 s of speech; at 0.25 they lose 0.6-4 s, at 1.0 up to

@@ -16,7 +16,8 @@ def transcription_job(description: dict[str, Any], *, redacted: bool = False) ->
     analytics = "CallAnalyticsJobName" in description
     settings = description.get("Settings") or {}
     language = str(description.get("LanguageCode") or "")
-    per_language = (settings.get("LanguageIdSettings") or description.get("LanguageIdSettings") or {}).get(language) or {}
+    per_language = ((settings.get("LanguageIdSettings") or description.get("LanguageIdSettings") or {}).get(language)
+                    or {})
 
     def named(key: str, *places: dict[str, Any]) -> str:
         return next((str(place[key]) for place in (per_language, *places) if place.get(key)), "")

@@ -156,7 +156,8 @@ class CallAnalyticsJobRequest:
 
     Output: output_location is s3://bucket, s3://bucket/folder/ or s3://bucket/folder/name.json
     (with a bucket or folder the service names the file after the job; read_result follows the URI
-    the finished job reports). The transcript is written to our own bucket by the service under the IAM role data_access_role_arn (trusting
+    the finished job reports). The transcript is written to our own bucket by the service under the
+    IAM role data_access_role_arn (trusting
     transcribe.amazonaws.com; s3:GetObject, s3:ListBucket, s3:PutObject and, for a KMS key,
     kms:GenerateDataKey*/kms:Decrypt): the StartCallAnalyticsJob API reference lists the role among
     the parameters a request must include, although the SDK's service model leaves it optional, so an

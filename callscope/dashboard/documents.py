@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callscope.dashboard.files import (OutsideDataDir, audio_candidates, inside, is_audio, locate,
-                                       media_file_name)
+from callscope.dashboard.files import OutsideDataDir, audio_candidates, inside, is_audio, locate, media_file_name
 from callscope.store.base import CallRecord
 
 

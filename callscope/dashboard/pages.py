@@ -14,8 +14,14 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from callscope.dashboard import charts
 from callscope.dashboard.api import AUDIO_TYPES, call_urls
-from callscope.dashboard.documents import (DataPlaces, DocumentError, call_view, find_audio, load_document,
-                                           sentiment_class)
+from callscope.dashboard.documents import (
+    DataPlaces,
+    DocumentError,
+    call_view,
+    find_audio,
+    load_document,
+    sentiment_class,
+)
 from callscope.dashboard.guids import CallGuid
 from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
 from callscope.errors import CallscopeError

@@ -88,7 +88,8 @@ class ComprehendSentiment:
                 f"sentiment: {unsupported} turn(s) in a language Comprehend does not support: left unscored")
         if failed:
             reason = errors[0] if errors else "no result returned"  # a text missing from both lists
-            conversation.warnings.append(f"sentiment: Comprehend could not score {failed} turn(s) ({reason}): left unscored")
+            conversation.warnings.append(
+                f"sentiment: Comprehend could not score {failed} turn(s) ({reason}): left unscored")
 
     def _score_batch(self, batch: list[_Piece], language: str, errors: list[str]) -> dict[_Piece, dict[str, float]]:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callscope.enrichment.custom_entities import EntityMap
-from callscope.enrichment.text_pieces import split_with_offsets
 from callscope.enrichment.spacy_model import DEFAULT_SPACY_MODEL, load_spacy
+from callscope.enrichment.text_pieces import split_with_offsets
 from callscope.model import Conversation, Entity
 
 COMPREHEND_TYPES = ("PERSON", "LOCATION", "ORGANIZATION", "COMMERCIAL_ITEM", "EVENT", "DATE", "QUANTITY",
@@ -111,7 +111,8 @@ class ComprehendEntities:
             for error in response.get("ErrorList", []):
                 index = batch[error["Index"]][0]
                 conversation.warnings.append(
-                    f"comprehend entities: turn {index}: {error.get('ErrorCode', '')} {error.get('ErrorMessage', '')}".strip()
+                    (f"comprehend entities: turn {index}: {error.get('ErrorCode', '')} "
+                     f"{error.get('ErrorMessage', '')}").strip()
                 )
         for turn, text, entities in zip(conversation.turns, texts, found):
             turn.entities = _with_custom(text, sorted(entities, key=lambda item: item.begin), self.entity_map)

@@ -43,7 +43,8 @@ class MiniLMEncoder:
             self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
             self._session = cpu_session(onnx_path, threads)
         except Exception as error:  # onnxruntime and tokenizers raise their own exception types
-            raise ModelError(f"sentiment encoder cannot be loaded from {onnx_path.parent}: {first_line(error)}") from None
+            raise ModelError(
+                f"sentiment encoder cannot be loaded from {onnx_path.parent}: {first_line(error)}") from None
         self._tokenizer.enable_truncation(MAX_TOKENS, stride=WINDOW_STRIDE)
         self._tokenizer.no_padding()  # padded per batch below, to the longest window in it
 

@@ -37,8 +37,8 @@ from typing import Any, Callable
 
 from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
 from callscope.inputs.source import CALL_ANALYTICS, TRANSCRIBE, TranscriptSource
-from callscope.metadata import metadata_from_filename
 from callscope.insights.results import SUMMARY_NAME
+from callscope.metadata import metadata_from_filename
 from callscope.model import (
     CategoryMatch,
     Conversation,

@@ -20,8 +20,15 @@ from callscope.enrichment.categories.phrases import PhraseSet, TurnTexts, words_
 from callscope.enrichment.issues import normalise
 from callscope.enrichment.sentences import sentence_spans
 from callscope.insights.extractive import call_sentences, extractive_summary
-from callscope.insights.rules import (ActionItems, CallDriver, EmbeddedRule, ExtractiveSummary, PhraseCheck,
-                                      Resolution, SpeakerSentiment)
+from callscope.insights.rules import (
+    ActionItems,
+    CallDriver,
+    EmbeddedRule,
+    ExtractiveSummary,
+    PhraseCheck,
+    Resolution,
+    SpeakerSentiment,
+)
 from callscope.insights.transcript import speaker_names
 from callscope.model import Conversation, Role, TextSpan, Turn
 
@@ -37,7 +44,8 @@ _LEAD_IN = re.compile(
     re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"^(\w+ ){0,3}?(i|we|let me|let us)\b")
 _TO_THE_OTHER = re.compile(r"^(\w+ ){0,2}?(please|make sure|remember|do not forget)\b|"
-                           r"(?<!\bif )\byou (will |would )?((need|have|ought) to|must|should)\b|\b(can|could|would) you\b")
+                           r"(?<!\bif )\byou (will |would )?((need|have|ought) to|must|should)\b|"
+                           r"\b(can|could|would) you\b")
 
 
 class NotAnswerable(Exception):

@@ -153,7 +153,8 @@ def _schema(schema: Any, where: str) -> dict[str, Any]:
     try:
         json.dumps(schema)  # it is sent with every request
     except (TypeError, ValueError) as error:
-        raise ConfigFileError(f"{where}: 'schema' is not JSON ({error}); quote dates and other YAML-only values") from None
+        raise ConfigFileError(
+            f"{where}: 'schema' is not JSON ({error}); quote dates and other YAML-only values") from None
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:

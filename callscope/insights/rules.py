@@ -83,7 +83,8 @@ def parse_rule(section: Any) -> EmbeddedRule:
         raise RuleError(f"embedded rule must be one of {', '.join(_KEYS)}, not {kind!r}")
     unknown = sorted(set(section) - {"rule", *_KEYS[kind]})
     if unknown:
-        raise RuleError(f"embedded rule {kind}: unknown key '{unknown[0]}' (expected {', '.join(_KEYS[kind]) or 'none'})")
+        raise RuleError(f"embedded rule {kind}: unknown key '{unknown[0]}' "
+                        f"(expected {', '.join(_KEYS[kind]) or 'none'})")
     if kind == "extractive_summary":
         return ExtractiveSummary(_count(section, "max_sentences", 4))
     if kind == "speaker_sentiment":
@@ -122,7 +123,8 @@ def parse_rule(section: Any) -> EmbeddedRule:
 def _speaker(section: dict, default: str | None) -> str | None:
     speaker = section.get("speaker", default)
     if speaker is not None and speaker not in SPEAKERS:
-        raise RuleError(f"embedded rule {section['rule']}: 'speaker' must be one of {', '.join(SPEAKERS)}, not {speaker!r}")
+        raise RuleError(f"embedded rule {section['rule']}: 'speaker' must be one of {', '.join(SPEAKERS)}, "
+                        f"not {speaker!r}")
     return speaker
 
 

@@ -33,7 +33,8 @@ LONG_CALL_NOTE = "(The call is too long to show whole: below are summaries of it
 
 
 class InsightRunner:
-    def __init__(self, backend: LLMBackend | None, prompts: PromptSet, embedded: EmbeddedInsights | None = None) -> None:
+    def __init__(self, backend: LLMBackend | None, prompts: PromptSet,
+                 embedded: EmbeddedInsights | None = None) -> None:
         self.backend = backend
         self.prompts = prompts
         self.embedded = embedded or EmbeddedInsights()
@@ -96,7 +97,8 @@ class _CallSession:
                 transcript = self._summarise_in_stages(lines, self.backend.context_tokens)
             except _StagesFailed as failure:
                 self._warn(f"the call is too long for {self.backend.name} and could not be summarised: {failure}")
-                return [_failed(prompt, self.backend.name, f"long call not summarised: {failure}") for prompt in prompts]
+                return [_failed(prompt, self.backend.name, f"long call not summarised: {failure}")
+                        for prompt in prompts]
         return [self.ask(prompt, transcript, categories=categories) for prompt in prompts]
 
     def ask(self, prompt: InsightPrompt, transcript: str, **values: str) -> Insight:

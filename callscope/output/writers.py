@@ -76,7 +76,8 @@ def output_paths(stem: Path, redacted_audio: bool = False) -> list[Path]:
     return [stem.with_name(stem.name + suffix) for suffix in suffixes]
 
 
-def write_outputs(conversation: Conversation, stem: Path, redacted_audio: RedactedAudioRequest | None = None) -> list[Path]:
+def write_outputs(conversation: Conversation, stem: Path,
+                  redacted_audio: RedactedAudioRequest | None = None) -> list[Path]:
     """Write `<stem>.json`, `.rttm`, `.srt`, `.vtt` and `.txt` (and `.redacted.wav` when asked); return their paths."""
     written = []
     for suffix, serialize in SERIALIZERS.items():
@@ -84,7 +85,8 @@ def write_outputs(conversation: Conversation, stem: Path, redacted_audio: Redact
         write_atomic(path, serialize(conversation))
         written.append(path)
     if redacted_audio is not None and conversation.redacted:
-        written.append(_write_redacted_audio(conversation, stem.with_name(stem.name + REDACTED_AUDIO_SUFFIX), redacted_audio))
+        written.append(_write_redacted_audio(conversation, stem.with_name(stem.name + REDACTED_AUDIO_SUFFIX),
+                                             redacted_audio))
     return written
 
 
@@ -101,7 +103,8 @@ def _write_redacted_audio(conversation: Conversation, target: Path, request: Red
     from callscope.enrichment.pii.redact import redacted_time_spans
     from callscope.enrichment.pii_audio import write_redacted_audio
 
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=_PARTIAL_SUFFIX)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.",
+                                         suffix=_PARTIAL_SUFFIX)
     os.close(handle)
     try:
         write_redacted_audio(request.source, redacted_time_spans(conversation, request.token), temporary, request.mode)

@@ -48,7 +48,8 @@ class CallBundle:
     @classmethod
     def read(cls, path: Path) -> CallBundle:
         with tarfile.open(path) as archive:
-            members = {member.name: archive.extractfile(member).read() for member in archive.getmembers() if member.isfile()}
+            members = {member.name: archive.extractfile(member).read()
+                       for member in archive.getmembers() if member.isfile()}
         manifest = json.loads(members.pop(_MANIFEST))
         audio = next(members.pop(name) for name in list(members) if name.startswith(_AUDIO_PREFIX))
         results = {Path(name).stem: json.loads(data) for name, data in members.items() if name.endswith(".json")}

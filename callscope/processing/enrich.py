@@ -44,7 +44,8 @@ def enrich(args: argparse.Namespace) -> StepReport:
     translators: list = []  # loaded on the first call spoken in another language, then kept
 
     def translator_for(speech: RecognisedSpeech):
-        if not options.transcription.translate or all(speech.group_language(i) in ("", "en") for i in range(len(speech.groups))):
+        if not options.transcription.translate or all(speech.group_language(i) in ("", "en")
+                                                      for i in range(len(speech.groups))):
             return None
         if not translators:
             translators.append(load_translator(load_transcriber(options), options))

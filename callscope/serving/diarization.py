@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from callscope.engines import load_diarizer
 from callscope.options import AnalyzeOptions, PyannoteOptions
 from callscope.serving.inputs import Invocation, RequestError, integer
-from callscope.engines import load_diarizer
 from callscope.speakers.diarization import Diarizer, SpeakerCount
 from callscope.stages import SpeakerTimeline, diarize_call, load_audio
 
@@ -80,5 +80,6 @@ def load(model_dir: Path, threads: int = 0, device: str = "auto") -> Diarization
 
         if threads:
             torch.set_num_threads(threads)
-        options = replace(options, diarizer="pyannote", pyannote=PyannoteOptions(pipeline=str(model_dir), device=device))
+        options = replace(options, diarizer="pyannote",
+                          pyannote=PyannoteOptions(pipeline=str(model_dir), device=device))
     return DiarizationModel(load_diarizer(options), options)

@@ -39,7 +39,8 @@ def split_speakers(audio: DecodedAudio, options: SpeakerOptions = SpeakerOptions
         return _single_speaker(samples[0], warnings)
     if is_fake_stereo(samples, options.fake_stereo_db):
         every = "both" if samples.shape[0] == 2 else f"all {samples.shape[0]}"
-        warnings.append(f"{every} channels carry the same signal: treated as mono (one speaker) so no line appears twice")
+        warnings.append(f"{every} channels carry the same signal: treated as mono (one speaker) "
+                        "so no line appears twice")
         return _single_speaker(samples.mean(axis=0), warnings)
 
     roles_by_channel = {definition.channel: definition.role for definition in options.channels}

@@ -221,7 +221,8 @@ class EmbeddedDiarizer:
             for speaker in range(local):
                 cluster = labels[window, speaker]
                 if cluster >= 0:
-                    window_activity[:, cluster] = np.maximum(window_activity[:, cluster], activity[window, :inside, speaker])
+                    window_activity[:, cluster] = np.maximum(window_activity[:, cluster],
+                                                             activity[window, :inside, speaker])
             cluster_activity[offset : offset + inside] += window_activity
             speaker_count[offset : offset + inside] += activity[window, :inside].sum(-1)
             coverage[offset : offset + inside] += 1

@@ -31,7 +31,8 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
     mel = np.asarray(mel, dtype=np.float64)
     linear, min_log_hz = 200.0 / 3, 1000.0
     log_step = np.log(6.4) / 27.0
-    return np.where(mel >= min_log_hz / linear, min_log_hz * np.exp(log_step * (mel - min_log_hz / linear)), linear * mel)
+    return np.where(mel >= min_log_hz / linear, min_log_hz * np.exp(log_step * (mel - min_log_hz / linear)),
+                    linear * mel)
 
 
 def _mel_filterbank() -> np.ndarray:

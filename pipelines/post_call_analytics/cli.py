@@ -95,7 +95,8 @@ def run_pipeline(argv: list[str] | None = None) -> None:
 
 
 def run_pipeline_locally(argv: list[str] | None = None) -> None:
-    parser = _common(argparse.ArgumentParser(description="Run the pipeline definition on this machine, without Docker."))
+    parser = _common(argparse.ArgumentParser(
+        description="Run the pipeline definition on this machine, without Docker."))
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a pipeline parameter (S3 URIs map under --s3-root; local paths work too)")
     parser.add_argument("--s3-root", type=Path, default=Path("pipeline-local/s3"), help="folder standing for S3")

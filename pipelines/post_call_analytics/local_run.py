@@ -60,7 +60,8 @@ class LocalRun:
 class LocalPipelineRunner:
     def __init__(self, definition: dict, s3_root: Path, workdir: Path, code_dir: Path = REPOSITORY / "processing",
                  sagemaker_client=None, python: str = sys.executable, echo=print) -> None:
-        self.definition, self.s3_root, self.workdir, self.code_dir = definition, Path(s3_root), Path(workdir), Path(code_dir)
+        self.definition, self.s3_root, self.workdir, self.code_dir = (definition, Path(s3_root), Path(workdir),
+                                                                      Path(code_dir))
         self.sagemaker_client, self.python, self.echo = sagemaker_client, python, echo
         self.runs: dict[str, StepRun] = {}
 
@@ -142,11 +143,13 @@ class LocalPipelineRunner:
         shutil.rmtree(root, ignore_errors=True)
         for channel in arguments.get("ProcessingInputs", []):
             _copy(self.local(channel["S3Input"]["S3Uri"]), _under(root, channel["S3Input"]["LocalPath"]))
-        outputs = {o["OutputName"]: o["S3Output"] for o in arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])}
+        outputs = {o["OutputName"]: o["S3Output"]
+                   for o in arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])}
         for output in outputs.values():
             _under(root, output["LocalPath"]).mkdir(parents=True, exist_ok=True)
         app = arguments["AppSpecification"]
-        command = [self._local_entrypoint(part) for part in app["ContainerEntrypoint"]] + [_text(a) for a in app.get("ContainerArguments", [])]
+        command = ([self._local_entrypoint(part) for part in app["ContainerEntrypoint"]]
+                   + [_text(a) for a in app.get("ContainerArguments", [])])
         environment = {**os.environ, **arguments.get("Environment", {}), "CALLSCOPE_PROCESSING_ROOT": str(root),
                        LOCAL_S3_VARIABLE: str(self.s3_root)}
         self.echo(f"{step['Name']}: {' '.join(command[1:])}")
@@ -177,7 +180,8 @@ class LocalPipelineRunner:
         passed = all(_compare(c["Type"], self.resolve(c["LeftValue"]), self.resolve(c["RightValue"]))
                      for c in arguments["Conditions"])
         self.echo(f"{step['Name']}: {'true' if passed else 'false'}")
-        taken, skipped = (arguments["IfSteps"], arguments["ElseSteps"]) if passed else (arguments["ElseSteps"], arguments["IfSteps"])
+        taken, skipped = ((arguments["IfSteps"], arguments["ElseSteps"]) if passed
+                          else (arguments["ElseSteps"], arguments["IfSteps"]))
         for branch_step in skipped:
             self.runs[branch_step["Name"]] = StepRun(branch_step["Name"], branch_step["Type"], "Skipped")
         run = StepRun(step["Name"], "Condition", "Succeeded", property_files={"Outcome": passed})
@@ -202,7 +206,8 @@ class LocalPipelineRunner:
 def _in_dependency_order(steps: list[dict]) -> list[dict]:
     """Steps ordered so each comes after the steps its arguments reference or it depends on."""
     names = {step["Name"] for step in steps}
-    needs = {step["Name"]: {n for n in re.findall(r"Steps\.([^.\"']+)\.", json.dumps(step)) if n in names} | set(step.get("DependsOn", []))
+    needs = {step["Name"]: ({n for n in re.findall(r"Steps\.([^.\"']+)\.", json.dumps(step)) if n in names}
+                            | set(step.get("DependsOn", [])))
              for step in steps}
     ordered: list[dict] = []
     done: set[str] = set()

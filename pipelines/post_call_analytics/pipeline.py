@@ -38,7 +38,6 @@ from sagemaker.serve.model_builder import ModelBuilder
 from pipelines.post_call_analytics.layout import ENTRYPOINT_DIR, EVALUATION_REPORT, PROCESSING
 
 
-
 @dataclass(frozen=True)
 class PipelineParameters:
     """Every knob of a run; each can be overridden when starting an execution."""
@@ -92,8 +91,10 @@ def pipeline_parameters(default_bucket: str, base_job_prefix: str, diarization_i
         output_prefix=ParameterString("OutputPrefix", default_value=f"{data}/runs"),
         diarization_image=ParameterString("DiarizationImageUri", default_value=diarization_image_uri),
         transcription_image=ParameterString("TranscriptionImageUri", default_value=transcription_image_uri),
-        diarization_model_data=ParameterString("DiarizationModelData", default_value=f"{data}/models/diarization.tar.gz"),
-        transcription_model_data=ParameterString("TranscriptionModelData", default_value=f"{data}/models/transcription.tar.gz"),
+        diarization_model_data=ParameterString("DiarizationModelData",
+                                               default_value=f"{data}/models/diarization.tar.gz"),
+        transcription_model_data=ParameterString("TranscriptionModelData",
+                                                 default_value=f"{data}/models/transcription.tar.gz"),
         prepare_instance_type=ParameterString("PrepareInstanceType", default_value="ml.m5.large"),
         diarization_instance_type=ParameterString("DiarizationInstanceType", default_value="ml.c5.2xlarge"),
         diarization_instance_count=ParameterInteger("DiarizationInstanceCount", default_value=1),
@@ -109,7 +110,8 @@ def pipeline_parameters(default_bucket: str, base_job_prefix: str, diarization_i
         diarizer=ParameterString("Diarizer", default_value="embedded", enum_values=["embedded", "pyannote", "none"]),
         speakers=ParameterString("Speakers", default_value="2"),
         # Sentiment and entities: local models in the image, or Amazon Comprehend.
-        enrichment_backend=ParameterString("EnrichmentBackend", default_value="local", enum_values=["local", "comprehend"]),
+        enrichment_backend=ParameterString("EnrichmentBackend", default_value="local",
+                                           enum_values=["local", "comprehend"]),
         # "yes": PII replaced in every output, and a redacted copy of each recording written beside them.
         redact_pii=ParameterString("RedactPII", default_value="no", enum_values=["yes", "no"]),
         # Insights from rules with no model, or from an LLM on Amazon Bedrock (LlmModelId).
@@ -267,7 +269,8 @@ def get_pipeline(
     wer = JsonGet(step_name=evaluate.name, property_file=report, json_path="metrics.wer.value")
     der = JsonGet(step_name=evaluate.name, property_file=report, json_path="metrics.der.value")
     fail = FailStep(name="MetricsOutOfBounds", error_message=Join(on=" ", values=[
-        "WER", wer, "(at most", p.max_wer, ") or DER", der, "(at most", p.max_der, ") out of bounds: models not registered"]))
+        "WER", wer, "(at most", p.max_wer, ") or DER", der, "(at most", p.max_der,
+        ") out of bounds: models not registered"]))
     gate = ConditionStep(
         name="CheckWERAndDER",
         conditions=[ConditionLessThanOrEqualTo(left=wer, right=p.max_wer),

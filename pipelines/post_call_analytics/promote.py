@@ -24,7 +24,8 @@ error with ``--require-same-run``.
 
 Exit codes: 0 written; 2 a group does not exist, has no approved package, a pinned package is no
 longer approved, the packages come from different runs under
-``--require-same-run``, bad arguments, or boto3 not installed (the ``pipelines`` extra); 1 any other AWS error. Errors are one line on stderr.
+``--require-same-run``, bad arguments, or boto3 not installed (the ``pipelines`` extra); 1 any other AWS error.
+Errors are one line on stderr.
 """
 
 from __future__ import annotations

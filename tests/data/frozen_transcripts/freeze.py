@@ -85,7 +85,8 @@ def render(value: Any, indent: str = "", key: str = "") -> str:
 def check_round_trip(call: Conversation, path: Path) -> None:
     """The document must read back as the same turns: same speakers, words and times."""
     def turns(conversation: Conversation) -> list[tuple[str, str, float, float]]:
-        return [(turn.speaker, turn.text.strip(), round(turn.start, 3), round(turn.end, 3)) for turn in conversation.turns]
+        return [(turn.speaker, turn.text.strip(), round(turn.start, 3), round(turn.end, 3))
+                for turn in conversation.turns]
 
     again = load_transcript(path)
     roles = {speaker.label: speaker.role for speaker in call.speakers}

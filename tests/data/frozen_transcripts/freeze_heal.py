@@ -36,7 +36,8 @@ def render(document: dict[str, dict[str, list[list]]]) -> str:
     """JSON with one segment a line."""
     systems = []
     for vocabulary, recordings in document.items():
-        files = [f'  {json.dumps(name)}: [\n' + ",\n".join(f"   {json.dumps(segment)}" for segment in segments) + "\n  ]"
+        files = [f'  {json.dumps(name)}: [\n'
+                 + ",\n".join(f"   {json.dumps(segment)}" for segment in segments) + "\n  ]"
                  for name, segments in recordings.items()]
         systems.append(f" {json.dumps(vocabulary)}: {{\n" + ",\n".join(files) + "\n }")
     return "{\n" + ",\n".join(systems) + "\n}\n"
