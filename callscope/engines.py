@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from callscope.transcription.amazon import AmazonTranscribeService
     from callscope.transcription.translate import AudioTranslator
 
-DIARIZERS = ("embedded", "pyannote", "none")
-
 
 @dataclass
 class Engines:

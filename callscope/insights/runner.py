@@ -39,10 +39,6 @@ class InsightRunner:
         self.prompts = prompts
         self.embedded = embedded or EmbeddedInsights()
 
-    @property
-    def backend_name(self) -> str:
-        return self.backend.name if self.backend is not None else EMBEDDED_NAME
-
     def run(self, conversation: Conversation) -> list[Insight]:
         """One insight per prompt, in the set's order; never raises for a prompt's failure.
 
