@@ -89,11 +89,11 @@ class TranscriptionOptions:
 
     def workers_on(self, device: str) -> int:
         """Whisper workers on `device` (cpu or cuda, as "auto" resolved): on the CPU two when there are
-        two threads or more, so that a stereo call's
-        channels, or the wordless speech regions, are transcribed side by side; each has all the
-        threads, so one signal alone is no slower. On a 2-core machine a second thread sped tiny.en
-        up only 1.3x, and two channels on two workers of two threads each took 19.1-19.2 s where
-        one after the other took 22.8-24.1 s (demo-call.mp3; bench/bench_speed.py for the batch)."""
+        two threads or more, so that a stereo call's channels, or the wordless speech regions, are
+        transcribed side by side; each has all the threads, so one signal alone is no slower. On a
+        2-core machine a second thread sped tiny.en up only 1.3x, and two channels on two workers of
+        two threads each took 19.1-19.2 s where one after the other took 22.8-24.1 s (demo-call.mp3;
+        bench/bench_speed.py for the batch)."""
         return 2 if device == "cpu" and self.threads >= 2 else 1
 
 

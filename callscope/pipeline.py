@@ -38,6 +38,7 @@ from callscope.stages import (
     transcribe_call,
 )
 from callscope.transcription.base import Transcriber
+from callscope.transcription.parallel import workers_of
 from callscope.turn_languages import set_turn_languages
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def analyze_call(
         # A mono call is diarized while it is transcribed where Whisper runs several CPU workers
         # (FasterWhisperTranscriber.workers): 28-35 s for a 278 s call on 2 cores, against 42-49 s one
         # after the other. On a GPU, or on one thread, it is diarized after.
-        alongside = diarizer is not None and getattr(transcriber, "workers", 1) > 1
+        alongside = diarizer is not None and workers_of(transcriber) > 1
         diarizing = beside.submit(diarize_call, audio, options, diarizer) if alongside else None
         speech = transcribe_call(path, audio, options, transcriber)
         timeline = SpeakerTimeline()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import ctranslate2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -38,8 +39,6 @@ def test_two_whisper_workers_where_there_are_two_threads_on_the_cpu():
     assert TranscriptionOptions(cpu_threads=1).workers_on("cpu") == 1
     assert TranscriptionOptions(cpu_threads=8).workers_on("cuda") == 1
     # "auto" is the device CTranslate2 picks
-    import ctranslate2
-
     expected = 1 if ctranslate2.get_cuda_device_count() else 2
     assert FasterWhisperTranscriber(TranscriptionOptions(device="auto", cpu_threads=2)).workers == expected
 

@@ -21,7 +21,7 @@ from callscope.stages import (
     load_audio,
     transcribe_call,
 )
-from callscope.transcription.whisper import FasterWhisperTranscriber
+from callscope.transcription.whisper import FasterWhisperTranscriber, resolve_device
 
 
 @dataclass(frozen=True)
@@ -97,10 +97,7 @@ class TranscriptionModel:
 
 def load(model_dir: Path, threads: int = 0, device: str = "auto") -> TranscriptionModel:
     """Whisper from `model_dir` when it holds a CTranslate2 model.bin, the bundled tiny.en otherwise."""
-    if device == "auto":
-        import ctranslate2
-
-        device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    device = resolve_device(device)
     transcription = TranscriptionOptions(
         model=str(model_dir) if (model_dir / "model.bin").is_file() else BUNDLED_MODEL,
         device=device,

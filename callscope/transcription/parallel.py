@@ -15,10 +15,15 @@ _M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 ARENAS = 2
 
 
+def workers_of(transcriber: Transcriber) -> int:
+    """How many transcriptions the transcriber runs at once (FasterWhisperTranscriber on a CPU: 2)."""
+    return getattr(transcriber, "workers", 1)
+
+
 def transcribe_each(transcriber: Transcriber, signals: list[np.ndarray]) -> list[TranscriptionResult]:
-    """Each signal's words, in order: side by side on a transcriber with several workers
-    (FasterWhisperTranscriber on a CPU), one after the other otherwise. The words are the same."""
-    workers = min(getattr(transcriber, "workers", 1), len(signals))
+    """Each signal's words, in order: side by side on a transcriber with several workers, one after
+    the other otherwise. The words are the same."""
+    workers = min(workers_of(transcriber), len(signals))
     if workers <= 1:
         return [transcriber.transcribe(signal) for signal in signals]
     with ThreadPoolExecutor(workers, thread_name_prefix="transcribe") as pool:

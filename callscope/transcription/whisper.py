@@ -45,19 +45,25 @@ _TEMPERATURE = 0.0
 _VAD_PARAMETERS: dict[str, float] = {}
 
 
+def resolve_device(device: str) -> str:
+    """"auto" as CTranslate2 resolves it (cuda where it sees a GPU, cpu otherwise); others as given."""
+    if device != "auto":
+        return device
+    import ctranslate2
+
+    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+
 class FasterWhisperTranscriber:
     """Loads the model once; `transcribe` can then be called for every channel of every call."""
 
     def __init__(self, options: TranscriptionOptions = TranscriptionOptions()) -> None:
-        import ctranslate2
         from faster_whisper import WhisperModel
 
         self.options = options
         self.name = f"faster-whisper:{options.model}"
-        device = options.device
-        if device == "auto":  # as CTranslate2 resolves it
-            device = "cuda" if ctranslate2.get_cuda_device_count() else "cpu"
-        self.workers = options.workers_on(device)  # transcribe() may be called from this many threads at once
+        # transcribe() may be called from this many threads at once
+        self.workers = options.workers_on(resolve_device(options.device))
         if self.workers > 1:
             share_malloc_arenas()
         model_path = resolve_model(options.model)
