@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from callscope.cli import main
-from callscope.cli_serve import default_data_dir
+from callscope.cli.serve import default_data_dir
 from tests.dashboard_server import SAMPLE_TURNS, XSS_IMG, XSS_SCRIPT, Server, build, sample_call
 
 SAMPLE_CALLS = ["sample-call", "relative-media-call", "redacted-call", "passwd-call", "link-call", "encoded-call",

@@ -24,7 +24,7 @@ def test_wheel_has_the_schema_and_no_sample_audio(tmp_path):
     assert {"callscope/models/minilm_l6_v2_f16.onnx", "callscope/models/minilm_tokenizer.json",
             "callscope/models/sentiment_logreg.json", "callscope/enrichment/issue_patterns.yaml",
             "callscope/enrichment/categories/default_rules.yaml"} <= set(names)
-    assert "callscope/cli.py" in names
+    assert "callscope/cli/main.py" in names
     assert not [name for name in names if name.endswith((".wav", ".mp3", ".flac"))]
     assert not [name for name in names if name.startswith(("tests/", "examples/", "bench/"))]
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import click
 
-from callscope.cli_store import parse_moment
+from callscope.cli.store import parse_moment
 from callscope.store.base import DEFAULT_LIMIT, SearchQuery
 
 MAX_LIMIT = 500

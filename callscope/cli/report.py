@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from callscope.cli_store import open_store_or_fail, parse_moment, parse_since, store_option
+from callscope.cli.store import open_store_or_fail, parse_moment, parse_since, store_option
 from callscope.errors import CallscopeError
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from callscope.cli_store import open_store_or_fail, store_option
+from callscope.cli.store import open_store_or_fail, store_option
 from callscope.store.loading import STATE_DIR
 from callscope.store.opening import DYNAMODB_SCHEME
 

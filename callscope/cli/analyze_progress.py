@@ -34,7 +34,7 @@ from callscope.batch import (
     start_service_jobs,
     write_failures,
 )
-from callscope.console_text import shown
+from callscope.cli.console_text import shown
 from callscope.engines import load_engines, load_transcribe_service
 from callscope.errors import CallscopeError
 from callscope.inputs.load import is_transcript_path

@@ -1,4 +1,4 @@
-"""The `callscope` command line. Heavy libraries are imported inside commands so `--help` is fast."""
+"""`callscope analyze`: calls, chats and transcripts in, PCA-format results out (docs/USAGE.md)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from callscope import __version__
-from callscope.cli_params import parse_duration, read_vocabulary
-from callscope.cli_transcribe import amazon_transcribe_flags, transcribe_options
+from callscope.cli.params import parse_duration, read_vocabulary
+from callscope.cli.transcribe_flags import amazon_transcribe_flags, transcribe_options
 from callscope.errors import CallscopeError
 from callscope.inputs.options import ChatOptions
 from callscope.inputs.roles import RoleMap
@@ -46,13 +45,7 @@ def _parse_channels(_ctx, _param, value: str | None) -> tuple[ChannelDefinition,
     return tuple(definitions)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="callscope")
-def main() -> None:
-    """Post-call analytics: call recordings in, AWS PCA-format results out."""
-
-
-@main.command()
+@click.command()
 # readable=False: an unreadable file is one failed call, reported with the others, not a usage error.
 # str, not Path: an s3:// URI must keep its double slash.
 @click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False))
@@ -155,8 +148,8 @@ def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model
 
     Writes per call <name>.json (PCA format), .rttm, .srt, .vtt and .txt into --out.
     """
-    from callscope.console_text import printable
-    from callscope.runner import run_analyze
+    from callscope.cli.analyze_progress import run_analyze
+    from callscope.cli.console_text import printable
 
     try:
         options = _with_vocabulary(replace(
@@ -228,7 +221,7 @@ def _analysis_store(location: str | None):
     work: one that cannot open (not a database, unreachable) means the run cannot start, exit 2."""
     import os
 
-    from callscope.console_text import printable
+    from callscope.cli.console_text import printable
     from callscope.store.opening import STORE_ENV, open_store
 
     location = location or os.environ.get(STORE_ENV)
@@ -272,64 +265,3 @@ def _enrichment_options(sentiment: str, entities: str, entity_file: Path | None,
     return EnrichmentOptions(sentiment=sentiment, entities=entities, issues=issues,
                              categories="none" if no_categories else "local",
                              entity_map=entity_map, category_rules=category_rules)
-
-
-@main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
-    """Check PCA JSON files against the output schema shipped with callscope."""
-    import json
-
-    from callscope.console_text import printable
-    from callscope.output.pca import validation_errors
-
-    bad = 0
-    for path in files:
-        try:
-            errors = validation_errors(json.loads(path.read_text()))
-        except ValueError as error:
-            errors = [f"not JSON: {error}"]
-        except RecursionError:  # deeper than the parser (or the schema check) can follow
-            errors = ["not a PCA document: nested too deeply"]
-        if errors:
-            bad += 1
-            for error in errors:
-                click.echo(f"{printable(str(path))}: {printable(error)}")
-        else:
-            click.echo(f"{printable(str(path))}: valid")
-    sys.exit(1 if bad else 0)
-
-
-# --- eval diarization | words, and the accuracy lab's eval asr | misses | heal (docs/ACCURACY.md) ---
-
-from callscope.cli_eval import eval_group  # noqa: E402
-
-main.add_command(eval_group)
-
-# --- the store: callscope load / callscope search (docs/STORE.md) -------------------------------
-
-from callscope.cli_report import report  # noqa: E402
-from callscope.cli_serve import serve  # noqa: E402
-from callscope.cli_store import load, search  # noqa: E402  (the store's commands)
-
-main.add_command(load)
-main.add_command(search)
-main.add_command(report)
-main.add_command(serve)
-
-# --- the accuracy lab: eval asr | misses | heal, leaderboard (docs/ACCURACY.md) -----------------
-
-from callscope.cli_accuracy import eval_asr, eval_heal, eval_misses, leaderboard  # noqa: E402
-
-eval_group.add_command(eval_asr)
-eval_group.add_command(eval_misses)
-eval_group.add_command(eval_heal)
-main.add_command(leaderboard)
-
-from callscope.cli_import import import_group  # noqa: E402  (callscope import transcribe)
-
-main.add_command(import_group)
-
-
-if __name__ == "__main__":
-    main()

@@ -28,12 +28,12 @@ def import_transcribe(results: tuple[Path, ...], out_dir: Path, force: bool, qui
     sentiment, loudness, interruptions, non-talk time, categories, issues, action items, outcomes,
     its call summary). A file that is no Transcribe result is one line; the others are converted."""
     from callscope.batch import CallResult
-    from callscope.console_text import printable
+    from callscope.cli.analyze_progress import run_analyze
+    from callscope.cli.console_text import printable
     from callscope.errors import InputError
     from callscope.inputs.load import json_format, read_json
     from callscope.inputs.source import CALL_ANALYTICS, TRANSCRIBE
     from callscope.options import AnalyzeOptions
-    from callscope.runner import run_analyze
 
     files = [path for result in results for path in (sorted(result.rglob("*.json")) if result.is_dir() else [result])]
     accepted: list[Path] = []

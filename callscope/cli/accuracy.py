@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from callscope.cli_params import read_vocabulary
+from callscope.cli.params import read_vocabulary
 from callscope.errors import CallscopeError
 from callscope.options import BUNDLED_MODEL
 

@@ -1,5 +1,5 @@
 """The flags of `callscope analyze --asr transcribe` (Amazon Transcribe instead of the local models),
-and the options they make. Kept apart from cli.py: they only matter with --asr transcribe."""
+and the options they make. Kept apart from analyze.py: they only matter with --asr transcribe."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from callscope.cli_params import parse_duration
+from callscope.cli.params import parse_duration
 from callscope.options import ASR_ENGINES, TRANSCRIBE_APIS, AmazonTranscribeOptions, transcribe_options_from_flags
 from callscope.speakers.diarization import SpeakerCount
 

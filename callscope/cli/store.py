@@ -65,7 +65,7 @@ def load(directory: Path, store_location: str | None) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    from callscope.console_text import shown
+    from callscope.cli.console_text import shown
     from callscope.store.loading import load_directory
 
     console = Console(highlight=False, soft_wrap=True)  # one line per file, however long

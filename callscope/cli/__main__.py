@@ -1,0 +1,3 @@
+from callscope.cli.main import main
+
+main()
