@@ -32,9 +32,9 @@ CALLSCOPE_CHILD = r"""
 import json, resource, sys, tempfile, time
 from pathlib import Path
 started = time.perf_counter()
-from callscope.engines import load_engines
+from callscope.analysis.engines import load_engines
 from callscope.options import AnalyzeOptions, TranscriptionOptions
-from callscope.pipeline import analyze_call
+from callscope.analysis.call import analyze_call
 from callscope.output.writers import write_outputs
 options = AnalyzeOptions(transcription=TranscriptionOptions(cpu_threads=int(sys.argv[2])), diarizer=sys.argv[3])
 imported = time.perf_counter()

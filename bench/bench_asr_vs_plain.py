@@ -13,7 +13,7 @@ one):
    file is mixed to mono by decode_audio).
 2. `transcriber`: callscope's FasterWhisperTranscriber (default TranscriptionOptions, 2 threads) on
    the tracks `analyze` gives it: callscope's decode, one track per channel of a stereo call.
-3. `analyze` run 1 and run 2: the whole default `analyze` path (callscope.pipeline.analyze_call with
+3. `analyze` run 1 and run 2: the whole default `analyze` path (callscope.analysis.call.analyze_call with
    the default engines: embedded diarizer, enrichers, insights), scored on its turns' words.
 WER after Whisper's English normaliser, with the project's scorer (callscope.evaluation.words), on
 every system's words in the order of their timestamps (so a stereo call's two channels interleave as
@@ -155,7 +155,7 @@ def run_transcriber(transcriber, path: Path, tracks: list[tuple[str, np.ndarray]
 
 
 def run_analyze(engines, options: AnalyzeOptions, path: Path) -> Run:
-    from callscope.pipeline import analyze_call
+    from callscope.analysis.call import analyze_call
 
     engines.transcriber.model.temperatures = []
     began = time.perf_counter()
@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_all(recordings: list[LabelledRecording], args, scratch: Path) -> dict:
     from faster_whisper import WhisperModel
 
-    from callscope.engines import load_engines
+    from callscope.analysis.engines import load_engines
     from callscope.transcription.models import resolve_model
     from callscope.transcription.whisper import FasterWhisperTranscriber
 

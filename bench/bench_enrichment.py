@@ -20,11 +20,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from callscope.engines import load_engines
+from callscope.analysis.call import analyze_call
+from callscope.analysis.engines import load_engines
 from callscope.enrichment import enrich
 from callscope.model import Turn
 from callscope.options import AnalyzeOptions, EnrichmentOptions
-from callscope.pipeline import analyze_call
 
 DATA = Path(os.environ.get("CALLSCOPE_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 CALL = DATA / "guidance_conversation_analysis" / "demo-call.mp3"

@@ -120,8 +120,8 @@ def bench_files(devset: Path, work: Path, only: list[str] | None) -> list[dict]:
 
 
 def measure(item: dict, transcriber, diarizer: RecordingDiarizer, options) -> dict:
+    from callscope.analysis.call import analyze_call
     from callscope.output.rttm import to_rttm
-    from callscope.pipeline import analyze_call
 
     diarizer.last = []
     conversation = analyze_call(item["path"], transcriber, options, diarizer=diarizer)
@@ -154,7 +154,7 @@ def main() -> None:
     parser.add_argument("--note", help="free text stored in the JSON (e.g. before/after which commit)")
     args = parser.parse_args()
 
-    from callscope.engines import load_diarizer, load_transcriber
+    from callscope.analysis.engines import load_diarizer, load_transcriber
     from callscope.options import AnalyzeOptions, TranscriptionOptions
 
     code = callscope_code()

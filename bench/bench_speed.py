@@ -38,7 +38,7 @@ def plain_seconds(model, path: Path) -> float:
 
 
 def analyze_seconds(engines, options, path: Path) -> tuple[float, dict[str, float]]:
-    from callscope.pipeline import analyze_call
+    from callscope.analysis.call import analyze_call
 
     marks: list[tuple[str, float]] = []
     began = time.perf_counter()
@@ -61,7 +61,7 @@ def main() -> None:
 
     from faster_whisper import WhisperModel
 
-    from callscope.engines import load_engines
+    from callscope.analysis.engines import load_engines
     from callscope.options import AnalyzeOptions
     from callscope.transcription.models import resolve_model
 

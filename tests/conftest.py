@@ -80,7 +80,7 @@ def offline_hub_cache(tmp_path, monkeypatch):
 
 def frozen_call(path: Path, enrichers: list[Enricher] | None = None) -> Conversation:
     """A frozen transcript read through callscope's input path, then enriched like a recording."""
-    from callscope.pipeline import analyze_transcript
+    from callscope.analysis.call import analyze_transcript
 
     return analyze_transcript(path, enrichers=enrichers)
 

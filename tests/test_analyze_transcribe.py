@@ -407,8 +407,8 @@ def test_an_s3_input_works_with_the_local_models_too(fake_aws, tmp_path):
 
 
 def test_while_a_job_runs_the_progress_says_so(aws, tmp_path):
+    from callscope.analysis.call import analyze_call_with_service
     from callscope.options import AmazonTranscribeOptions, AnalyzeOptions
-    from callscope.pipeline import analyze_call_with_service
     from callscope.transcription.amazon import AmazonTranscribeService
 
     s3, stubber = aws

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from callscope.batch import STATE_DIR, discover
+from callscope.analysis.batch import STATE_DIR, discover
 from callscope.cli import main
 from tests.asr_checks import LEFT_TEXT, RIGHT_TEXT, word_error_rate
 from tests.conftest import JFK, PYANNOTE_SAMPLE, STEREO_TWO_UTTERANCES

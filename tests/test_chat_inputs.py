@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from callscope.batch import discover
+from callscope.analysis.batch import discover
 from callscope.cli import main
 from callscope.inputs.chat_text import ChatTextError, parse_chat_text
 from callscope.inputs.load import load_transcript

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from callscope.analysis.stages import transcribe_call
 from callscope.audio.decode import DecodedAudio
 from callscope.model import AudioSource, Word
 from callscope.options import AnalyzeOptions
 from callscope.speakers.crosstalk import drop_crosstalk
-from callscope.stages import transcribe_call
 from tests.asr_checks import JFK_TEXT, JFK_WER, word_error_rate
 from tests.audio_factory import load_clip
 from tests.conftest import JFK, PYANNOTE_SAMPLE

@@ -25,7 +25,7 @@ SAMPLE_STM = DATA / "pyannote_sample" / "sample.stm"
 @pytest.fixture(scope="module")
 def conversation(transcriber):
     """sample.wav through analyze_call with the session's tiny.en and the embedded diarizer."""
-    from callscope.pipeline import analyze_call
+    from callscope.analysis.call import analyze_call
     from callscope.speakers.embedded import EmbeddedDiarizer
 
     return analyze_call(PYANNOTE_SAMPLE, transcriber, diarizer=EmbeddedDiarizer(threads=2))

@@ -295,7 +295,7 @@ def demo_call():
     """demo-call.mp3 (a customer whose cards were stolen from her car) as tiny.en heard it, frozen
     (conftest.FROZEN_DEMO_CALL: the rules must read the same words on every processor), with the
     default enrichers (sentiment, issues, categories; entities are not read by insights)."""
-    from callscope.engines import load_enrichers
+    from callscope.analysis.engines import load_enrichers
     from callscope.options import AnalyzeOptions
 
     enrichers = [enricher for enricher in load_enrichers(AnalyzeOptions()) if enricher.aspect != "entities"]

@@ -15,19 +15,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from callscope.analysis.call import assemble_conversation
+from callscope.analysis.stages import RecognisedSpeech, load_audio, speaker_layout, transcribe_call
+from callscope.analysis.turn_languages import set_turn_languages
 from callscope.audio.decode import SAMPLE_RATE, decode
 from callscope.errors import ModelError
 from callscope.model import Turn, Word
 from callscope.options import AnalyzeOptions, TranscriptionOptions
 from callscope.output.pca import to_pca
-from callscope.pipeline import assemble_conversation
-from callscope.stages import RecognisedSpeech, load_audio, speaker_layout, transcribe_call
 from callscope.transcription import multilingual
 from callscope.transcription.english import looks_english
 from callscope.transcription.language_id import Utterance, label_utterances, language_runs
 from callscope.transcription.models import resolve_model
 from callscope.transcription.translate import AudioTranslator
-from callscope.turn_languages import set_turn_languages
 from tests.asr_checks import JFK_TEXT, JFK_WER, word_error_rate
 from tests.conftest import DATA, JFK, PYANNOTE_SAMPLE
 

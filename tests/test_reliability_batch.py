@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from callscope.batch import STATE_DIR, discover
+from callscope.analysis.batch import STATE_DIR, discover
 from callscope.cli import main
 from tests.conftest import PYANNOTE_SAMPLE
 

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from pyannote.core import Annotation, Segment, Timeline
 
+from callscope.analysis.stages import RecognisedSpeech
 from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
 from callscope.audio.decode import SAMPLE_RATE, decode
 from callscope.model import AudioSource, Conversation, Role, Speaker, SpeechRegion, Turn, Word
 from callscope.output.pca import to_pca, validation_errors
 from callscope.output.rttm import to_rttm
 from callscope.speakers.regions import not_yet_written, uncovered, vad_regions, with_words
-from callscope.stages import RecognisedSpeech
 from tests.audio_factory import load_clip, write_audio
 from tests.conftest import DATA, JFK, PYANNOTE_SAMPLE
 
@@ -143,7 +143,7 @@ def quiet_party_call(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def quiet_party_analyzed(quiet_party_call, transcriber):
-    from callscope.pipeline import analyze_call
+    from callscope.analysis.call import analyze_call
 
     return analyze_call(quiet_party_call[0], transcriber)
 
@@ -193,8 +193,8 @@ class _LosingTranscriber:
 
 
 def test_a_region_left_without_words_is_transcribed_again_on_its_own(transcriber):
+    from callscope.analysis.call import analyze_call
     from callscope.options import AnalyzeOptions
-    from callscope.pipeline import analyze_call
 
     samples = decode(JFK).samples[0]
     lost = max(vad_regions(samples, "spk_0"), key=lambda region: region.duration)
@@ -213,8 +213,8 @@ def test_the_written_rttm_of_the_pyannote_sample_is_the_diarizers(transcriber):
     (before issue 15 it was built from words: 21% against 6%), and its speech within 5% of theirs."""
     from pyannote.metrics.diarization import DiarizationErrorRate
 
+    from callscope.analysis.call import analyze_call
     from callscope.evaluation.rttm import read_rttm
-    from callscope.pipeline import analyze_call
     from callscope.speakers.embedded import EmbeddedDiarizer
 
     class Recording(EmbeddedDiarizer):

@@ -9,10 +9,10 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from callscope.accuracy.systems import AsrSettings
-from callscope.engines import load_diarizer, load_transcriber
+from callscope.analysis.call import analyze_call
+from callscope.analysis.engines import load_diarizer, load_transcriber
 from callscope.evaluation.words import ReferenceSegment, segments_from_conversation
 from callscope.options import AnalyzeOptions, options_from_flags
-from callscope.pipeline import analyze_call
 from callscope.transcription.vocabulary import Vocabulary
 
 

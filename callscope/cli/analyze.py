@@ -201,9 +201,9 @@ def _fetch_s3_inputs(paths: tuple[str, ...], out_dir: Path, options):
     local = [Path(path) for path in paths if not is_s3_uri(path)]
     if not uris:
         return local, options
+    from callscope.analysis.batch import STATE_DIR
     from callscope.aws.clients import s3_client
     from callscope.aws.s3_inputs import fetch_recordings
-    from callscope.batch import STATE_DIR
 
     click.echo(f"fetching the recordings under {', '.join(uris)}", err=True)
     try:

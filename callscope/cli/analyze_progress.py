@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from callscope.batch import (
+from callscope.analysis.batch import (
     CallJob,
     CallResult,
     completion_records,
@@ -34,8 +34,8 @@ from callscope.batch import (
     start_service_jobs,
     write_failures,
 )
+from callscope.analysis.engines import load_engines, load_transcribe_service
 from callscope.cli.console_text import shown
-from callscope.engines import load_engines, load_transcribe_service
 from callscope.errors import CallscopeError
 from callscope.inputs.load import is_transcript_path
 from callscope.options import AnalyzeOptions

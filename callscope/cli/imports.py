@@ -27,7 +27,7 @@ def import_transcribe(results: tuple[Path, ...], out_dir: Path, force: bool, qui
     their words, times, confidences, speakers or channels, and what Call Analytics computed (turn
     sentiment, loudness, interruptions, non-talk time, categories, issues, action items, outcomes,
     its call summary). A file that is no Transcribe result is one line; the others are converted."""
-    from callscope.batch import CallResult
+    from callscope.analysis.batch import CallResult
     from callscope.cli.analyze_progress import run_analyze
     from callscope.cli.console_text import printable
     from callscope.errors import InputError

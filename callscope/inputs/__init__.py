@@ -15,7 +15,7 @@ a chat without timestamps gets times from its message order and length, see timi
 names map to roles through a RoleMap (roles): Customer/Client/Caller, Agent/Rep/Advisor by default.
 What a Call Analytics document computed (sentiment, issues, categories) is kept (source_analytics).
 
-Reading: load.load_transcript; analysis: callscope.pipeline.analyze_transcript; which files in a
+Reading: load.load_transcript; analysis: callscope.analysis.call.analyze_transcript; which files in a
 folder are inputs: detect. Nothing is imported here: the writers import `source` and must not
 pull in the readers.
 """

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import argparse
 
-from callscope.engines import load_diarizer
+from callscope.analysis.engines import load_diarizer
+from callscope.analysis.stages import diarize_call, load_audio
 from callscope.processing.step import StepReport, analysis_arguments, bundles_in_bundles_out, main_guard, options_from
-from callscope.stages import diarize_call, load_audio
 
 
 def diarize(args: argparse.Namespace) -> StepReport:

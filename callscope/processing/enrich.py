@@ -13,17 +13,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from callscope.analysis.batch import redacted_audio_request
+from callscope.analysis.call import add_meaning, assemble_conversation
+from callscope.analysis.engines import load_enrichers, load_insights, load_transcriber, load_translator
+from callscope.analysis.stages import RecognisedSpeech, load_audio
 from callscope.audio.decode import DecodedAudio, file_sha256
-from callscope.batch import redacted_audio_request
-from callscope.engines import load_enrichers, load_insights, load_transcriber, load_translator
 from callscope.model import TranscriptionJob
 from callscope.options import AnalyzeOptions, InsightOptions
 from callscope.output.writers import output_paths, write_outputs
-from callscope.pipeline import add_meaning, assemble_conversation
 from callscope.processing.bundle import CallBundle
 from callscope.processing.contract import input_dir, output_dir
 from callscope.processing.step import StepReport, analysis_arguments, finish, main_guard, options_from, run_over_bundles
-from callscope.stages import RecognisedSpeech, load_audio
 
 if TYPE_CHECKING:
     from callscope.transcription.amazon_call import ServiceConversation

@@ -15,12 +15,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from callscope.analysis.stages import SpeakerTimeline
 from callscope.evaluation.diarization import evaluate_rttm
 from callscope.evaluation.words import evaluate_words
 from callscope.processing.bundle import CallBundle, bundles_in
 from callscope.processing.contract import input_dir, output_dir
 from callscope.processing.step import main_guard
-from callscope.stages import SpeakerTimeline
 
 REPORT_NAME = "evaluation.json"
 

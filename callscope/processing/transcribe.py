@@ -19,9 +19,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from callscope.analysis.engines import load_transcribe_service, load_transcriber
+from callscope.analysis.stages import SpeakerTimeline, attribute_speakers, complete_speech, load_audio, transcribe_call
 from callscope.audio.decode import DecodedAudio
 from callscope.aws.errors import AwsServiceError
-from callscope.engines import load_transcribe_service, load_transcriber
 from callscope.errors import InputError
 from callscope.options import AnalyzeOptions
 from callscope.processing.bundle import CallBundle, bundles_in
@@ -35,7 +36,6 @@ from callscope.processing.step import (
     main_guard,
     options_from,
 )
-from callscope.stages import SpeakerTimeline, attribute_speakers, complete_speech, load_audio, transcribe_call
 from callscope.transcription.amazon import stops_starting
 
 if TYPE_CHECKING:

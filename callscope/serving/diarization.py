@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from callscope.engines import load_diarizer
+from callscope.analysis.engines import load_diarizer
+from callscope.analysis.stages import SpeakerTimeline, diarize_call, load_audio
 from callscope.options import AnalyzeOptions, PyannoteOptions
 from callscope.serving.inputs import Invocation, RequestError, integer
 from callscope.speakers.diarization import Diarizer, SpeakerCount
-from callscope.stages import SpeakerTimeline, diarize_call, load_audio
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from callscope.options import BUNDLED_MODEL, AnalyzeOptions, TranscriptionOptions
-from callscope.serving.inputs import Invocation, RequestError
-from callscope.stages import (
+from callscope.analysis.stages import (
     RecognisedSpeech,
     SpeakerTimeline,
     attribute_speakers,
@@ -21,6 +19,8 @@ from callscope.stages import (
     load_audio,
     transcribe_call,
 )
+from callscope.options import BUNDLED_MODEL, AnalyzeOptions, TranscriptionOptions
+from callscope.serving.inputs import Invocation, RequestError
 from callscope.transcription.whisper import FasterWhisperTranscriber, resolve_device
 
 

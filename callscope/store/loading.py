@@ -11,7 +11,7 @@ from callscope.errors import CallscopeError, first_line
 from callscope.store.base import Store
 from callscope.store.records import is_pca_like, record_from_pca
 
-STATE_DIR = ".callscope"  # callscope analyze's own bookkeeping (callscope.batch.STATE_DIR)
+STATE_DIR = ".callscope"  # callscope analyze's own bookkeeping (callscope.analysis.batch.STATE_DIR)
 
 
 @dataclass

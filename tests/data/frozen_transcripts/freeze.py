@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from callscope.engines import load_diarizer, load_transcriber
+from callscope.analysis.call import analyze_call
+from callscope.analysis.engines import load_diarizer, load_transcriber
 from callscope.inputs.load import load_transcript
 from callscope.model import Conversation, Word
 from callscope.options import AnalyzeOptions
-from callscope.pipeline import analyze_call
 
 HERE = Path(__file__).resolve().parent
 # name written → (recording under the shared data folder, diarized?)

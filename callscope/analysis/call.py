@@ -14,6 +14,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from callscope.analysis.stages import (
+    RecognisedSpeech,
+    SpeakerTimeline,
+    attribute_speakers,
+    complete_speech,
+    diarize_call,
+    load_audio,
+    speaker_layout,
+    transcribe_call,
+)
+from callscope.analysis.turn_languages import set_turn_languages
 from callscope.analytics.loudness import loudness_per_second
 from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
 from callscope.audio.decode import DecodedAudio
@@ -27,19 +38,8 @@ from callscope.options import AnalyzeOptions
 from callscope.speakers.channels import SpeakerLayout
 from callscope.speakers.diarization import Diarizer
 from callscope.speakers.roles import apply_roles, detect_roles
-from callscope.stages import (
-    RecognisedSpeech,
-    SpeakerTimeline,
-    attribute_speakers,
-    complete_speech,
-    diarize_call,
-    load_audio,
-    speaker_layout,
-    transcribe_call,
-)
 from callscope.transcription.base import Transcriber
 from callscope.transcription.parallel import workers_of
-from callscope.turn_languages import set_turn_languages
 
 if TYPE_CHECKING:
     from callscope.insights.runner import InsightRunner
@@ -64,7 +64,7 @@ def analyze_call(
     """Analyse one recording. Raises InputError for anything wrong with the file.
 
     Mono calls are diarized when a `diarizer` is given; otherwise they keep one speaker. The steps
-    are those of callscope.stages, which the SageMaker pipeline runs one per container.
+    are those of callscope.analysis.stages, which the SageMaker pipeline runs one per container.
     """
     report = on_stage or (lambda stage: None)
     report("decoding")

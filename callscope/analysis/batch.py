@@ -28,9 +28,11 @@ from pathlib import Path
 from queue import Empty
 from typing import TYPE_CHECKING
 
+from callscope.analysis.call import analyze_call, analyze_call_with_service, analyze_transcript
+from callscope.analysis.engines import Engines, load_engines
+from callscope.analysis.stages import load_audio
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
 from callscope.aws.errors import AwsServiceError, TranscribeRequestError
-from callscope.engines import Engines, load_engines
 from callscope.errors import CallscopeError, InputError, ModelError
 from callscope.input_files import files_under
 from callscope.inputs.detect import is_transcript_candidate
@@ -38,8 +40,6 @@ from callscope.inputs.load import check_transcript_readable, is_transcript_path
 from callscope.inputs.roles import RoleMap
 from callscope.options import AnalyzeOptions
 from callscope.output.writers import RedactedAudioRequest, output_paths, write_atomic, write_outputs
-from callscope.pipeline import analyze_call, analyze_call_with_service, analyze_transcript
-from callscope.stages import load_audio
 from callscope.transcription.amazon import stops_starting
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from callscope.analysis.stages import RecognisedSpeech
 from callscope.model import Turn, Word
-from callscope.stages import RecognisedSpeech
 
 
 def set_turn_languages(turns: list[Turn], speech: RecognisedSpeech) -> None:
