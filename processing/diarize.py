@@ -1,6 +1,6 @@
-"""SageMaker processing entry point: the diarize step (see callscope.processing.diarize)."""
+"""SageMaker processing entry point: the diarize step (see callscope.sagemaker_steps.diarize)."""
 
-from callscope.processing.diarize import main
+from callscope.sagemaker_steps.diarize import main
 
 if __name__ == "__main__":
     main()

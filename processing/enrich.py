@@ -1,6 +1,6 @@
-"""SageMaker processing entry point: the enrich step (see callscope.processing.enrich)."""
+"""SageMaker processing entry point: the enrich step (see callscope.sagemaker_steps.enrich)."""
 
-from callscope.processing.enrich import main
+from callscope.sagemaker_steps.enrich import main
 
 if __name__ == "__main__":
     main()

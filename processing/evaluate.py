@@ -1,6 +1,6 @@
-"""SageMaker processing entry point: the evaluate step (see callscope.processing.evaluate)."""
+"""SageMaker processing entry point: the evaluate step (see callscope.sagemaker_steps.evaluate)."""
 
-from callscope.processing.evaluate import main
+from callscope.sagemaker_steps.evaluate import main
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,6 @@
-"""SageMaker processing entry point: the prepare step (see callscope.processing.prepare)."""
+"""SageMaker processing entry point: the prepare step (see callscope.sagemaker_steps.prepare)."""
 
-from callscope.processing.prepare import main
+from callscope.sagemaker_steps.prepare import main
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,6 @@
-"""SageMaker processing entry point: the transcribe step (see callscope.processing.transcribe)."""
+"""SageMaker processing entry point: the transcribe step (see callscope.sagemaker_steps.transcribe)."""
 
-from callscope.processing.transcribe import main
+from callscope.sagemaker_steps.transcribe import main
 
 if __name__ == "__main__":
     main()

@@ -104,7 +104,7 @@ def test_every_step_runs_an_entry_point_that_accepts_its_arguments(definition):
         assert python == "python3" and script.startswith(ENTRYPOINT_DIR + "/")
         local_script = REPOSITORY / "processing" / Path(script).name
         assert local_script.is_file(), f"{step['Name']} runs {script}, which processing/ lacks"
-        module = importlib.import_module(f"callscope.processing.{local_script.stem}")
+        module = importlib.import_module(f"callscope.sagemaker_steps.{local_script.stem}")
         arguments = [value(item) for item in app.get("ContainerArguments", [])]
         # argparse exits on an unknown flag or a bad choice; parse_known_args would hide that.
         parser_calls = []

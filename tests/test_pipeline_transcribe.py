@@ -19,10 +19,10 @@ from callscope.audio.decode import file_sha256  # noqa: E402
 from callscope.aws.transcribe_requests import TranscribeJobRequest, job_name  # noqa: E402
 from callscope.options import AnalyzeOptions, options_from_flags  # noqa: E402
 from callscope.output.pca import validation_errors  # noqa: E402
-from callscope.processing import diarize, enrich, transcribe  # noqa: E402
-from callscope.processing.bundle import CallBundle, bundles_in  # noqa: E402
-from callscope.processing.contract import ROOT_VARIABLE  # noqa: E402
-from callscope.processing.step import LOCAL_S3_VARIABLE, analysis_arguments, options_from  # noqa: E402
+from callscope.sagemaker_steps import diarize, enrich, transcribe  # noqa: E402
+from callscope.sagemaker_steps.bundle import CallBundle, bundles_in  # noqa: E402
+from callscope.sagemaker_steps.contract import ROOT_VARIABLE  # noqa: E402
+from callscope.sagemaker_steps.step import LOCAL_S3_VARIABLE, analysis_arguments, options_from  # noqa: E402
 from tests.test_analyze_transcribe import (  # noqa: E402
     BUCKET,
     FINISHED,

@@ -2,4 +2,4 @@
 
 ENTRYPOINT_DIR = "/opt/program/processing"  # where both Dockerfiles copy processing/*.py
 PROCESSING = "/opt/ml/processing"  # the processing contract's root in a container
-EVALUATION_REPORT = "evaluation.json"  # written by callscope.processing.evaluate
+EVALUATION_REPORT = "evaluation.json"  # written by callscope.sagemaker_steps.evaluate

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from callscope.processing.step import LOCAL_S3_VARIABLE
+from callscope.sagemaker_steps.step import LOCAL_S3_VARIABLE
 from pipelines.post_call_analytics.layout import ENTRYPOINT_DIR
 
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -5,7 +5,7 @@
                                                           ├─ yes: register both models (PendingManualApproval)
                                                           └─ no: fail, naming the metrics
 
-Steps pass calls to each other as one tar "call bundle" per call (callscope.processing.bundle) through
+Steps pass calls to each other as one tar "call bundle" per call (callscope.sagemaker_steps.bundle) through
 S3, sharded across instances by S3 key, so 10,000 calls scale by instance count. Diarize runs in the
 diarization image, everything else in the transcription image (GPU by instance type). Both images
 carry callscope and the entry points of processing/ at ENTRYPOINT_DIR, so the code of a run is the
@@ -135,7 +135,7 @@ def pipeline_parameters(default_bucket: str, base_job_prefix: str, diarization_i
 
 
 def _model_arguments(p: PipelineParameters, base_job_prefix: str, asr) -> list:
-    """The flags of callscope.processing.step.analysis_arguments: every analysis step gets them all."""
+    """The flags of callscope.sagemaker_steps.step.analysis_arguments: every analysis step gets them all."""
     return ["--model", p.whisper_model, "--compute-type", p.compute_type, "--device", p.device,
             "--beam-size", p.beam_size.to_string(), "--language", p.language, "--diarizer", p.diarizer,
             "--speakers", p.speakers, "--asr", asr, "--s3-bucket", p.transcribe_bucket,

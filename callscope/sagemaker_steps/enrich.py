@@ -21,9 +21,16 @@ from callscope.audio.decode import DecodedAudio, file_sha256
 from callscope.model import TranscriptionJob
 from callscope.options import AnalyzeOptions, InsightOptions
 from callscope.output.writers import output_paths, write_outputs
-from callscope.processing.bundle import CallBundle
-from callscope.processing.contract import input_dir, output_dir
-from callscope.processing.step import StepReport, analysis_arguments, finish, main_guard, options_from, run_over_bundles
+from callscope.sagemaker_steps.bundle import CallBundle
+from callscope.sagemaker_steps.contract import input_dir, output_dir
+from callscope.sagemaker_steps.step import (
+    StepReport,
+    analysis_arguments,
+    finish,
+    main_guard,
+    options_from,
+    run_over_bundles,
+)
 
 if TYPE_CHECKING:
     from callscope.transcription.amazon_call import ServiceConversation

@@ -6,9 +6,9 @@ import argparse
 
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable
 from callscope.errors import InputError
-from callscope.processing.bundle import CallBundle
-from callscope.processing.contract import host_name, input_dir, output_dir
-from callscope.processing.step import StepReport, finish, main_guard
+from callscope.sagemaker_steps.bundle import CallBundle
+from callscope.sagemaker_steps.contract import host_name, input_dir, output_dir
+from callscope.sagemaker_steps.step import StepReport, finish, main_guard
 
 
 def prepare(source_uri: str = "") -> StepReport:

@@ -25,8 +25,8 @@ from callscope.options import (
     options_from_flags,
     transcribe_options_from_flags,
 )
-from callscope.processing.bundle import CallBundle, bundles_in
-from callscope.processing.contract import host_name, input_dir, output_dir
+from callscope.sagemaker_steps.bundle import CallBundle, bundles_in
+from callscope.sagemaker_steps.contract import host_name, input_dir, output_dir
 
 # Set by a local run of the pipeline (pipelines/post_call_analytics/local_run.py): its S3 URIs are
 # folders on that machine, so a call's URI must not be handed to an AWS service as its media.

@@ -25,9 +25,9 @@ from callscope.audio.decode import DecodedAudio
 from callscope.aws.errors import AwsServiceError
 from callscope.errors import InputError
 from callscope.options import AnalyzeOptions
-from callscope.processing.bundle import CallBundle, bundles_in
-from callscope.processing.contract import input_dir, output_dir
-from callscope.processing.step import (
+from callscope.sagemaker_steps.bundle import CallBundle, bundles_in
+from callscope.sagemaker_steps.contract import input_dir, output_dir
+from callscope.sagemaker_steps.step import (
     LOCAL_S3_VARIABLE,
     StepReport,
     analysis_arguments,

@@ -18,9 +18,9 @@ from pathlib import Path
 from callscope.analysis.stages import SpeakerTimeline
 from callscope.evaluation.diarization import evaluate_rttm
 from callscope.evaluation.words import evaluate_words
-from callscope.processing.bundle import CallBundle, bundles_in
-from callscope.processing.contract import input_dir, output_dir
-from callscope.processing.step import main_guard
+from callscope.sagemaker_steps.bundle import CallBundle, bundles_in
+from callscope.sagemaker_steps.contract import input_dir, output_dir
+from callscope.sagemaker_steps.step import main_guard
 
 REPORT_NAME = "evaluation.json"
 

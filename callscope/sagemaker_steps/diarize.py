@@ -9,7 +9,13 @@ import argparse
 
 from callscope.analysis.engines import load_diarizer
 from callscope.analysis.stages import diarize_call, load_audio
-from callscope.processing.step import StepReport, analysis_arguments, bundles_in_bundles_out, main_guard, options_from
+from callscope.sagemaker_steps.step import (
+    StepReport,
+    analysis_arguments,
+    bundles_in_bundles_out,
+    main_guard,
+    options_from,
+)
 
 
 def diarize(args: argparse.Namespace) -> StepReport:
