@@ -39,7 +39,7 @@ from callscope.inputs.detect import is_transcript_candidate
 from callscope.inputs.load import check_transcript_readable, is_transcript_path
 from callscope.inputs.roles import RoleMap
 from callscope.options import AnalyzeOptions
-from callscope.output.writers import RedactedAudioRequest, output_paths, write_atomic, write_outputs
+from callscope.output.writers import output_paths, redacted_audio_request, write_atomic, write_outputs
 from callscope.transcription.amazon import stops_starting
 
 if TYPE_CHECKING:
@@ -266,14 +266,6 @@ def start_service_jobs(jobs: list[CallJob], service: AmazonTranscribeService, op
         except (InputError, TranscribeRequestError, OSError):
             continue  # reported when the call's turn comes
     return []
-
-
-def redacted_audio_request(source: Path, options: AnalyzeOptions) -> RedactedAudioRequest | None:
-    """What redacted copy of the recording to write, if any (with --redact, unless its audio is off)."""
-    chosen = options.enrichment
-    if not chosen.redact or chosen.redact_audio == "none":
-        return None
-    return RedactedAudioRequest(source, chosen.redact_audio, chosen.redaction_token)
 
 
 def completion_records(out_dir: Path, options: AnalyzeOptions) -> CompletionRecords:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import click
 
 from callscope.errors import CallscopeError
+from callscope.store import moments
 from callscope.store.base import Store
 from callscope.store.opening import open_store
 
@@ -38,23 +38,11 @@ def parse_since(_ctx, param, value: str | None):
 
 
 def parse_moment(value: str | None, before=None):
-    """A duration back from `before` (default: now), or an ISO date and time (naive; UTC if it has a zone)."""
-    if not value:
-        return None
-    from datetime import datetime, timedelta, timezone
-
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", value)
-    if match:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match[2]]
-        try:
-            return (before or datetime.now()) - timedelta(**{unit: float(match[1])})
-        except OverflowError:  # more than a timedelta holds, or a moment before year 1
-            raise click.BadParameter(f"'{value}' reaches back before the year 1") from None
+    """callscope.store.moments.parse_moment, its error as click's."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"'{value}' is not a duration (24h, 7d) or an ISO date and time") from None
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+        return moments.parse_moment(value, before)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @click.command()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import click
-
-from callscope.cli.store import parse_moment
 from callscope.store.base import DEFAULT_LIMIT, SearchQuery
+from callscope.store.moments import parse_moment
 
 MAX_LIMIT = 500
 SENTIMENT_CHANGES = ("improving", "worsening")
@@ -57,8 +55,8 @@ class CallFilters:
 def _time(name: str, value: str):
     try:
         return parse_moment(value.strip())
-    except click.BadParameter as error:
-        raise FilterError(f"{name}: {error.message}") from None
+    except ValueError as error:
+        raise FilterError(f"{name}: {error}") from None
 
 
 def _score(name: str, value: str) -> float | None:

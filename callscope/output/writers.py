@@ -8,12 +8,16 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from callscope.model import Conversation
 from callscope.output.pca import to_pca_json
 from callscope.output.rttm import to_rttm
 from callscope.output.subtitles import to_srt, to_vtt
 from callscope.output.transcript import to_text
+
+if TYPE_CHECKING:
+    from callscope.options import AnalyzeOptions
 
 SERIALIZERS: dict[str, Callable[[Conversation], str]] = {
     ".json": to_pca_json,
@@ -97,6 +101,14 @@ class RedactedAudioRequest:
     source: Path  # the original recording
     mode: str = "silence"  # or "beep"
     token: str = "[PII]"  # how the redacted words read in the transcript
+
+
+def redacted_audio_request(source: Path, options: AnalyzeOptions) -> RedactedAudioRequest | None:
+    """What redacted copy of the recording to write, if any (with --redact, unless its audio is off)."""
+    chosen = options.enrichment
+    if not chosen.redact or chosen.redact_audio == "none":
+        return None
+    return RedactedAudioRequest(source, chosen.redact_audio, chosen.redaction_token)
 
 
 def _write_redacted_audio(conversation: Conversation, target: Path, request: RedactedAudioRequest) -> Path:

@@ -13,14 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from callscope.analysis.batch import redacted_audio_request
 from callscope.analysis.call import add_meaning, assemble_conversation
 from callscope.analysis.engines import load_enrichers, load_insights, load_transcriber, load_translator
 from callscope.analysis.stages import RecognisedSpeech, load_audio
 from callscope.audio.decode import DecodedAudio, file_sha256
 from callscope.model import TranscriptionJob
 from callscope.options import AnalyzeOptions, InsightOptions
-from callscope.output.writers import output_paths, write_outputs
+from callscope.output.writers import output_paths, redacted_audio_request, write_outputs
 from callscope.sagemaker_steps.bundle import CallBundle
 from callscope.sagemaker_steps.contract import input_dir, output_dir
 from callscope.sagemaker_steps.step import (
