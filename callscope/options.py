@@ -14,7 +14,7 @@ from callscope.speakers.diarization import SpeakerCount
 from callscope.speakers.roles import RolePhrases
 
 if TYPE_CHECKING:  # loaded user files; importing them here would slow every command's start
-    from callscope.enrichment.categories.rules import CategoryRules
+    from callscope.enrichment.categories.loader import CategoryRules
     from callscope.enrichment.custom_entities import EntityMap
     from callscope.enrichment.issues import IssuePatterns
     from callscope.insights.prompts import PromptSet

@@ -16,7 +16,7 @@ from email.utils import formatdate, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from callscope.notify.message import Notice
-from callscope.notify.targets import BadTarget, NotifyError, split_url
+from callscope.notify.notifier import BadTarget, NotifyError, split_url
 
 PASSWORD_ENV = "CALLSCOPE_SMTP_PASSWORD"
 TIMEOUT_S = 30.0

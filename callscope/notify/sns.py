@@ -11,7 +11,7 @@ from typing import Any
 
 from callscope.errors import first_line
 from callscope.notify.message import Notice
-from callscope.notify.targets import BadTarget, NotifyError
+from callscope.notify.notifier import BadTarget, NotifyError
 
 _ARN = re.compile(r"arn:(aws[a-z-]*):sns:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_-]{1,256}(?:\.fifo)?)")
 SUBJECT_MAX = 100  # SNS: at most 100 characters, no line breaks

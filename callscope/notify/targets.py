@@ -1,4 +1,4 @@
-"""Notify targets: the Notifier protocol, parsing `--notify TARGET`, and sending to each in turn.
+"""Notify targets: parsing `--notify TARGET` into a Notifier (notifier.py), and sending to each in turn.
 
     smtp://[user@]host[:port]?to=a@x,b@y&from=r@x[&starttls=1]   e-mail (smtps:// for TLS from the start)
     sns:arn:aws:sns:REGION:ACCOUNT:TOPIC  (or the bare ARN)      Amazon SNS
@@ -8,30 +8,11 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
-from urllib.parse import SplitResult, urlsplit
 
-from callscope.errors import CallscopeError, first_line
 from callscope.notify.message import Notice
-
-
-class NotifyError(CallscopeError):
-    """A notice could not be delivered (one line; the caller names the target)."""
-
-
-class BadTarget(CallscopeError):
-    """A `--notify` value that is no target, or an incomplete one."""
-
-
-class Notifier(Protocol):
-    target: str  # how messages name it: never a password or a webhook URL's secret path
-
-    def send(self, notice: Notice) -> str:
-        """Deliver the notice; a short note of what was done ("2 recipients"); NotifyError if it failed."""
-        ...
+from callscope.notify.notifier import BadTarget, Notifier, NotifyError, one_line, shown
 
 
 @dataclass(frozen=True)
@@ -58,21 +39,8 @@ def parse_target(text: str, environ: Mapping[str, str] | None = None) -> Notifie
         from callscope.notify.webhook import parse_webhook
 
         return parse_webhook(value, environ)
-    raise BadTarget(f"'{_shown(value)}' is not a notify target: use smtp://[user@]host[:port]?to=..., "
+    raise BadTarget(f"'{shown(value)}' is not a notify target: use smtp://[user@]host[:port]?to=..., "
                     "sns:arn:aws:sns:REGION:ACCOUNT:TOPIC, or an http(s):// webhook URL")
-
-
-def split_url(text: str) -> SplitResult:
-    """urlsplit, or BadTarget when it cannot split the URL; the message never shows a password or a path."""
-    try:
-        return urlsplit(text)
-    except ValueError as error:  # an unclosed or bad [IPv6] host, characters no host can hold
-        scheme, _, rest = text.partition("://")
-        netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
-        user, _, host = netloc.rpartition("@")
-        reason = first_line(error).replace(netloc, host) if user else first_line(error)
-        hint = ": an IPv6 host goes in closed brackets, as [::1]" if "[" in host else ""
-        raise BadTarget(f"{_shown(scheme)}://{_shown(host)}: not a valid URL ({reason}){hint}") from None
 
 
 def notify_all(notifiers: Sequence[Notifier], notice: Notice,
@@ -85,16 +53,8 @@ def notify_all(notifiers: Sequence[Notifier], notice: Notice,
         except NotifyError as error:
             outcome = Outcome(notifier.target, False, str(error))
         except Exception as error:  # noqa: BLE001 - a library's surprise must not cost the other targets
-            outcome = Outcome(notifier.target, False, f"{type(error).__name__}: {_one_line(str(error))}")
+            outcome = Outcome(notifier.target, False, f"{type(error).__name__}: {one_line(str(error))}")
         outcomes.append(outcome)
         if on_outcome:
             on_outcome(outcome)
     return outcomes
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
-
-
-def _shown(value: str) -> str:
-    return _one_line(value)[:80]

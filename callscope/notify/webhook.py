@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from callscope import __version__
 from callscope.notify.message import Notice
-from callscope.notify.targets import BadTarget, NotifyError, split_url
+from callscope.notify.notifier import BadTarget, NotifyError, split_url
 
 AUTHORIZATION_ENV = "CALLSCOPE_WEBHOOK_AUTHORIZATION"
 TIMEOUT_S = 10.0

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from callscope.errors import CallscopeError
-
-if TYPE_CHECKING:
-    from callscope.store.records import StoredCall
 
 SentimentDirection = Literal["improving", "worsening"]
 DEFAULT_LIMIT = 50
@@ -55,6 +52,12 @@ class CallRecord:
             "summary": self.summary, "action_items": list(self.action_items), "redacted": self.redacted,
             "path": self.path,
         }
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    record: CallRecord
+    transcript: str  # every segment's text, one line each, for full-text search
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any
 
-from callscope.store.base import CallRecord, NotAPcaDocument
+from callscope.store.base import CallRecord, NotAPcaDocument, StoredCall
 
 # The reference system's placeholder for metadata the file name did not carry.
 _MISSING = {"", "None"}
-
-
-@dataclass(frozen=True)
-class StoredCall:
-    record: CallRecord
-    transcript: str  # every segment's text, one line each, for full-text search
 
 
 def is_pca_like(document: Any) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -22,7 +22,15 @@ from callscope.transcription.base import RecognisedSegment, TranscriptionResult
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-    from callscope.transcription.whisper import FasterWhisperTranscriber
+
+class LanguageRecogniser(Protocol):
+    """What language identification needs of a transcriber (FasterWhisperTranscriber is one): its
+    Whisper model, and a pass over samples in a language chosen by the caller."""
+
+    model: WhisperModel
+
+    def recognise(self, samples: np.ndarray, language: str | None) -> TranscriptionResult: ...
+
 
 # Measured with whisper base on 160 segments of 3 English calls: under 2 s ("Okay.", "Yes.") the
 # language id is noise (zh, ja, it, ...); from 2 s on no other language scored above 0.77, while
@@ -132,7 +140,7 @@ def language_runs(spans: list[Utterance], duration: float) -> list[Utterance]:
     return runs
 
 
-def transcribe_detecting_languages(transcriber: FasterWhisperTranscriber, samples: np.ndarray) -> TranscriptionResult:
+def transcribe_detecting_languages(transcriber: LanguageRecogniser, samples: np.ndarray) -> TranscriptionResult:
     """Every segment with its language, and the call's language (the one spoken longest)."""
     duration = len(samples) / SAMPLE_RATE
     detector = SpanLanguageDetector(transcriber.model)
@@ -147,7 +155,7 @@ def transcribe_detecting_languages(transcriber: FasterWhisperTranscriber, sample
     return TranscriptionResult(segments, call)
 
 
-def _decode_run(transcriber: FasterWhisperTranscriber, samples: np.ndarray, run: Utterance) -> list[RecognisedSegment]:
+def _decode_run(transcriber: LanguageRecogniser, samples: np.ndarray, run: Utterance) -> list[RecognisedSegment]:
     low, high = int(run.start * SAMPLE_RATE), int(run.end * SAMPLE_RATE)
     offset = low / SAMPLE_RATE
     shifted = []

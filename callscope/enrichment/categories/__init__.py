@@ -3,7 +3,6 @@ interruptions and silences, in a YAML file (docs/CATEGORIES.md). The default con
 ship as default_rules.yaml."""
 
 from callscope.enrichment.categories.enricher import LocalCategories
-from callscope.enrichment.categories.loader import CategoryRulesError
-from callscope.enrichment.categories.rules import CategoryRules
+from callscope.enrichment.categories.loader import CategoryRules, CategoryRulesError
 
 __all__ = ["CategoryRules", "CategoryRulesError", "LocalCategories"]

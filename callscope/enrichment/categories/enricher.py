@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from callscope.enrichment.categories.loader import CategoryRules
 from callscope.enrichment.categories.matcher import CallView, Hit, match_category
-from callscope.enrichment.categories.rules import CategoryRules
 from callscope.model import CategoryMatch, Conversation, TimeSpan
 
 

@@ -1,8 +1,10 @@
-"""Reading a YAML rules file into CategoryRules, with one-line errors for anything wrong in it."""
+"""The rule set (CategoryRules) and how it is read from a YAML file, with one-line errors for anything
+wrong in it."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -11,7 +13,6 @@ from typing import Any
 from callscope.enrichment.categories.phrases import words_of
 from callscope.enrichment.categories.rules import (
     Category,
-    CategoryRules,
     Condition,
     InterruptionCondition,
     NonTalkCondition,
@@ -51,6 +52,18 @@ class CategoryRulesError(CallscopeError, ValueError):
 
     def __reduce__(self):  # survives pickling to and from worker processes
         return type(self), (self.path, self.problem)
+
+
+@dataclass(frozen=True)
+class CategoryRules:
+    categories: tuple[Category, ...]
+    source: str = ""  # the file they came from, for messages
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> CategoryRules:
+        """A user's YAML rules file, or the default contact-centre rules shipped with callscope when
+        `path` is None. Raises CategoryRulesError (one line: the file, the rule, the problem)."""
+        return load_rules(None if path is None else Path(path))
 
 
 class _Invalid(Exception):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 
 from callscope.model import Role
 
@@ -104,17 +103,3 @@ class Category:
     name: str
     all_of: tuple[Condition, ...] = ()  # the YAML `all:` list
     any_of: tuple[Condition, ...] = ()  # the YAML `any:` list
-
-
-@dataclass(frozen=True)
-class CategoryRules:
-    categories: tuple[Category, ...]
-    source: str = ""  # the file they came from, for messages
-
-    @classmethod
-    def load(cls, path: Path | str | None = None) -> CategoryRules:
-        """A user's YAML rules file, or the default contact-centre rules shipped with callscope when
-        `path` is None. Raises CategoryRulesError (one line: the file, the rule, the problem)."""
-        from callscope.enrichment.categories.loader import load_rules
-
-        return load_rules(None if path is None else Path(path))
