@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from callscope.inputs.options import ChatOptions
@@ -167,6 +167,7 @@ class InsightOptions:
 
 
 ASR_ENGINES = ("whisper", "transcribe")
+DIARIZERS = ("embedded", "pyannote", "none")
 TRANSCRIBE_APIS = ("auto", "analytics", "standard")
 
 
@@ -243,63 +244,30 @@ class AnalyzeOptions:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def options_from_flags(
-    *, model: str = BUNDLED_MODEL, compute_type: str = "int8", device: str = "cpu", beam_size: int = 5,
-    language: str = "en", vad: bool = True, translate: bool = True, threads: int = 0, diarizer: str = "embedded",
-    pyannote_pipeline: str = PyannoteOptions.pipeline, speakers: str = "2", min_speakers: int = 1,
-    max_speakers: int = 6,
-) -> AnalyzeOptions:
-    """The options of `callscope analyze` and of the pipeline's processing steps, from their flags.
-
-    `speakers` is a count or "auto"; `language` a code or "auto". Raises ValueError on bad values.
-    With "auto", the English-only default model gives way to the multilingual one.
-    """
-    if language == "auto" and model == BUNDLED_MODEL:
-        model = MULTILINGUAL_MODEL
-    if speakers != "auto" and not speakers.isdigit():
-        raise ValueError(f"--speakers {speakers!r} is not a number or 'auto'")
-    return AnalyzeOptions(
-        diarizer=diarizer,
-        pyannote=PyannoteOptions(pipeline=pyannote_pipeline, device=device),
-        speaker_count=SpeakerCount(
-            exact=None if speakers == "auto" else int(speakers), minimum=min_speakers, maximum=max_speakers
-        ),
-        transcription=TranscriptionOptions(
-            model=model, device=device, compute_type=compute_type, cpu_threads=threads, beam_size=beam_size,
-            language=None if language == "auto" else language, vad=vad, translate=translate,
-        ),
-    )
-
-
-def transcribe_options_from_flags(
-    *, bucket: str | None, prefix: str = AmazonTranscribeOptions.prefix, language_code: str | None,
-    language: str = "en", speaker_count: SpeakerCount = SpeakerCount(), language_options: tuple[str, ...] = (),
-    vocabulary_name: str | None = None, vocabulary_filter_name: str | None = None, pii_types: tuple[str, ...] = (),
-    redact: bool = False, **settings: object,
-) -> AmazonTranscribeOptions:
-    """The Amazon Transcribe options of `callscope analyze --asr transcribe` and of the pipeline's steps,
-    from their flags; ValueError (one line) for flags that cannot go together. `language_code` is a
-    locale, "auto" (identify the language) or None (from callscope's `language`: "en" is en-US,
-    "auto" identifies); `settings` are AmazonTranscribeOptions fields taken as they are."""
-    if not bucket:
+def checked_transcribe_options(chosen: AmazonTranscribeOptions, *, language_code: str | None, language: str = "en",
+                               speaker_count: SpeakerCount = SpeakerCount(), redact: bool = False
+                               ) -> AmazonTranscribeOptions:
+    """The Amazon Transcribe options of `--asr transcribe` (callscope analyze and the pipeline's steps),
+    checked and completed; ValueError (one line) for settings that cannot go together. `language_code`
+    is a locale, "auto" (identify the language) or None (from callscope's `language`: "en" is en-US,
+    "auto" identifies)."""
+    if not chosen.bucket:
         raise ValueError("--asr transcribe needs --s3-bucket (where the recordings and results go)")
-    chosen = language_code or ("auto" if language == "auto" else "en-US" if language == "en" else language)
-    if chosen != "auto" and "-" not in chosen:
-        raise ValueError(f"Amazon Transcribe needs a locale for '{chosen}': give --language-code, e.g. "
-                         f"{chosen}-{chosen.upper()} or {chosen}-US (or auto to identify the language)")
-    code = None if chosen == "auto" else chosen
-    if code is None and (vocabulary_name or vocabulary_filter_name or settings.get("language_model_name")):
+    code = language_code or ("auto" if language == "auto" else "en-US" if language == "en" else language)
+    if code != "auto" and "-" not in code:
+        raise ValueError(f"Amazon Transcribe needs a locale for '{code}': give --language-code, e.g. "
+                         f"{code}-{code.upper()} or {code}-US (or auto to identify the language)")
+    identify = code == "auto"
+    if identify and (chosen.vocabulary_name or chosen.vocabulary_filter_name or chosen.language_model_name):
         raise ValueError("a custom vocabulary, vocabulary filter or language model needs one language: "
                          "give --language-code CODE, not auto")
-    if language_options and code is not None:
+    if chosen.language_options and not identify:
         raise ValueError("--language-options are for --language-code auto")
-    if pii_types and not redact:
+    if chosen.pii_entity_types and not redact:
         raise ValueError("--pii-types needs --redact")
-    return AmazonTranscribeOptions(
-        bucket=bucket, prefix=prefix, language_code=code, language_options=language_options,
-        vocabulary_name=vocabulary_name, vocabulary_filter_name=vocabulary_filter_name, redact=redact,
-        pii_entity_types=tuple(kind.upper() for kind in pii_types) if redact else (),
+    return replace(
+        chosen, language_code=None if identify else code, redact=redact,
+        pii_entity_types=tuple(kind.upper() for kind in chosen.pii_entity_types),
         # Speaker labels for the count asked for, within the service's 2 to 30.
         max_speakers=min(max(speaker_count.exact or speaker_count.maximum, 2), 30),
-        **settings,  # type: ignore[arg-type]
     )

@@ -200,3 +200,32 @@ def test_definition_matches_the_reviewed_snapshot(definition):
         SNAPSHOT.parent.mkdir(exist_ok=True)
         SNAPSHOT.write_text(text)
     assert SNAPSHOT.read_text() == text, "the pipeline definition changed: review it and update the snapshot"
+
+
+def test_every_flag_with_a_parameter_is_one_and_reaches_every_analysis_step(definition):
+    from callscope.flags import ENRICH_FLAGS, STEP_FLAGS
+
+    parameters = {p["Name"]: p for p in definition["Parameters"]}
+    steps = _steps(definition)
+    for flag in STEP_FLAGS + ENRICH_FLAGS:
+        if not flag.parameter:
+            continue
+        assert flag.parameter in parameters, flag.name
+        readers = ("Enrich",) if flag in ENRICH_FLAGS else ("Diarize", "Transcribe", "Enrich")
+        arguments = steps[readers[0]]["Arguments"]["AppSpecification"]["ContainerArguments"]
+        given = json.dumps(dict(zip(arguments[::2], arguments[1::2]))[flag.option])
+        assert f"Parameters.{flag.parameter}" in given, flag.name
+
+
+def test_a_new_flag_becomes_a_parameter_and_an_argument():
+    from callscope.flags import Flag
+    from pipelines.post_call_analytics.pipeline import flag_arguments, flag_parameters
+
+    dummy = Flag("dummy-patience", 1.5, type=float, parameter="DummyPatience")
+    switch = Flag("dummy-switch", False, type=bool, parameter="DummySwitch")
+    parameters = flag_parameters((dummy, switch), {})
+    assert parameters["dummy_patience"].to_request() == {"Name": "DummyPatience", "Type": "Float", "DefaultValue": 1.5}
+    assert parameters["dummy_switch"].to_request() == {"Name": "DummySwitch", "Type": "String",
+                                                       "DefaultValue": "no", "EnumValues": ["yes", "no"]}
+    arguments = flag_arguments((dummy, switch), parameters, {"dummy_switch": "yes"})
+    assert arguments[0::2] == ["--dummy-patience", "--dummy-switch"] and arguments[3] == "yes"

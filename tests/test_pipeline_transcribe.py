@@ -17,7 +17,8 @@ from botocore.stub import Stubber  # noqa: E402
 
 from callscope.audio.decode import file_sha256  # noqa: E402
 from callscope.aws.transcribe_requests import TranscribeJobRequest, job_name  # noqa: E402
-from callscope.options import AnalyzeOptions, options_from_flags  # noqa: E402
+from callscope.flags import options_from_flags  # noqa: E402
+from callscope.options import AnalyzeOptions  # noqa: E402
 from callscope.output.pca import validation_errors  # noqa: E402
 from callscope.sagemaker_steps import diarize, enrich, transcribe  # noqa: E402
 from callscope.sagemaker_steps.bundle import CallBundle, bundles_in  # noqa: E402

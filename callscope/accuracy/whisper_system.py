@@ -12,7 +12,8 @@ from callscope.accuracy.systems import AsrSettings
 from callscope.analysis.call import analyze_call
 from callscope.analysis.engines import load_diarizer, load_transcriber
 from callscope.evaluation.words import ReferenceSegment, segments_from_conversation
-from callscope.options import AnalyzeOptions, options_from_flags
+from callscope.flags import options_from_flags
+from callscope.options import AnalyzeOptions
 from callscope.transcription.vocabulary import Vocabulary
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import click
 
+from callscope.cli.flags import flag_options
 from callscope.cli.params import read_vocabulary
 from callscope.errors import CallscopeError
-from callscope.options import BUNDLED_MODEL
+from callscope.flags import flag_named
 
+SYSTEM_FLAGS = ("model", "beam-size", "compute-type", "vad", "language", "diarizer", "threads")
 LAB_HELP = "The lab's SQLite file (default: $CALLSCOPE_LAB, else callscope-accuracy.db here)."
 
 
@@ -24,32 +26,22 @@ def lab_option(function):
 
 
 def system_options(function):
-    """The configuration under test: the same flags as `callscope analyze` where they exist."""
-    for option in reversed([
-        click.option("--model", default=BUNDLED_MODEL, show_default=True,
-                     help="Whisper model: the bundled tiny.en, base (multilingual), a CTranslate2 directory "
-                          "or a hub name."),
-        click.option("--beam-size", type=click.IntRange(min=1), default=5, show_default=True),
-        click.option("--compute-type", default="int8", show_default=True),
-        click.option("--no-vad", is_flag=True, help="Transcribe without voice activity detection."),
-        click.option("--language", default="en", show_default=True, help="Spoken language, or 'auto'."),
-        click.option("--vocabulary", "vocabulary_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     default=None, help="Custom vocabulary: an Amazon Transcribe table (Phrase, SoundsLike, IPA, "
-                                        "DisplayAs) or a word list, one a line."),
-        click.option("--diarizer", type=click.Choice(["embedded", "none"]), default="embedded", show_default=True,
-                     help="Who spoke when on mono recordings whose reference names speakers (cpWER)."),
-        click.option("--threads", type=click.IntRange(min=0), default=0, help="CPU threads (0: all cores)."),
-    ]):
-        function = option(function)
-    return function
+    """The configuration under test: flags of `callscope analyze` (callscope.flags), and a vocabulary file."""
+    function = click.option("--vocabulary", "vocabulary_file", type=click.Path(exists=True, dir_okay=False,
+                                                                               path_type=Path),
+                            default=None, help="Custom vocabulary: an Amazon Transcribe table (Phrase, SoundsLike, "
+                                               "IPA, DisplayAs) or a word list, one a line.")(function)
+    # Only the embedded diarizer or none: the lab scores what installs from the package registries.
+    flags = [flag_named(name) for name in SYSTEM_FLAGS]
+    return flag_options(*flags, choices={"diarizer": ("embedded", "none")})(function)
 
 
-def _whisper_system(model: str, beam_size: int, compute_type: str, no_vad: bool, language: str,
+def _whisper_system(model: str, beam_size: int, compute_type: str, vad: bool, language: str,
                     vocabulary_file: Path | None, diarizer: str, threads: int):
     """The configuration the flags describe; a vocabulary file that cannot be read is one line."""
     from callscope.accuracy.whisper_system import whisper_asr
 
-    return whisper_asr(model=model, beam_size=beam_size, compute_type=compute_type, vad=not no_vad, language=language,
+    return whisper_asr(model=model, beam_size=beam_size, compute_type=compute_type, vad=vad, language=language,
                        vocabulary=read_vocabulary(vocabulary_file), diarizer=diarizer, threads=threads)
 
 
@@ -118,7 +110,7 @@ def _run(lab, system, recordings, console):
 @lab_option
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True, help="Most missed words shown.")
 @click.option("--json", "as_json", is_flag=True, help="The scores as one JSON document.")
-def eval_asr(folder: Path, model: str, beam_size: int, compute_type: str, no_vad: bool, language: str,
+def eval_asr(folder: Path, model: str, beam_size: int, compute_type: str, vad: bool, language: str,
              vocabulary_file: Path | None, diarizer: str, threads: int, engine: str, s3_bucket: str | None,
              s3_prefix: str, aws_region: str | None, language_code: str, transcribe_vocabulary: str | None,
              language_model: str | None, lab_path: Path | None, top: int, as_json: bool) -> None:
@@ -138,7 +130,7 @@ def eval_asr(folder: Path, model: str, beam_size: int, compute_type: str, no_vad
             system = TranscribeAsr(bucket=s3_bucket, prefix=s3_prefix, region=aws_region, language_code=language_code,
                                    vocabulary_name=transcribe_vocabulary, language_model_name=language_model)
         else:
-            system = _whisper_system(model, beam_size, compute_type, no_vad, language, vocabulary_file, diarizer,
+            system = _whisper_system(model, beam_size, compute_type, vad, language, vocabulary_file, diarizer,
                                      threads)
     except CallscopeError as error:
         raise click.ClickException(str(error)) from None
@@ -326,7 +318,7 @@ def _print_board(board, per_file: bool, as_json: bool) -> None:
 @system_options
 @lab_option
 def eval_heal(folder: Path, held_out: tuple[str, ...], keywords: Path | None, min_count: int, out_file: Path,
-              model: str, beam_size: int, compute_type: str, no_vad: bool, language: str, vocabulary_file: Path | None,
+              model: str, beam_size: int, compute_type: str, vad: bool, language: str, vocabulary_file: Path | None,
               diarizer: str, threads: int, lab_path: Path | None) -> None:
     """Learn a vocabulary from the configuration's misses on FOLDER's training recordings, score it on
     all of them, and keep it (--out) only if it lowers WER on the training ones without raising it on
@@ -339,7 +331,7 @@ def eval_heal(folder: Path, held_out: tuple[str, ...], keywords: Path | None, mi
 
     _require_scoring()
     console = Console(stderr=True, highlight=False, soft_wrap=True)
-    base = _whisper_system(model, beam_size, compute_type, no_vad, language, vocabulary_file, diarizer, threads)
+    base = _whisper_system(model, beam_size, compute_type, vad, language, vocabulary_file, diarizer, threads)
     found = _labelled(folder, console)
     is_held_out = [any(fnmatch.fnmatch(r.name, pattern) or fnmatch.fnmatch(str(r.audio.relative_to(folder)), pattern)
                        for pattern in held_out) for r in found.recordings]

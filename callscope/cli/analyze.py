@@ -9,23 +9,23 @@ from pathlib import Path
 
 import click
 
+from callscope.cli.flags import flag_options
 from callscope.cli.params import parse_duration, read_vocabulary
-from callscope.cli.transcribe_flags import amazon_transcribe_flags, transcribe_options
+from callscope.cli.transcribe_flags import amazon_transcribe_flags, transcribe_settings
 from callscope.errors import CallscopeError
+from callscope.flags import LOCAL_FLAGS, MODEL_FLAGS, TRANSCRIBE_FLAGS, options_from_values
 from callscope.inputs.options import ChatOptions
 from callscope.inputs.roles import RoleMap
 from callscope.model import Role
 from callscope.options import (
-    BUNDLED_MODEL,
     DEFAULT_CHANNELS,
+    AnalyzeOptions,
     ChannelDefinition,
     DecodeOptions,
     EnrichmentOptions,
     FilenameMetadataOptions,
     InsightOptions,
-    PyannoteOptions,
     SpeakerOptions,
-    options_from_flags,
 )
 from callscope.speakers.roles import RolePhrases
 
@@ -54,33 +54,13 @@ def _parse_channels(_ctx, _param, value: str | None) -> tuple[ChannelDefinition,
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Calls analysed in parallel; CPU threads are shared among them.")
 @click.option("--force", is_flag=True, help="Analyse again calls already done with the same settings.")
-@click.option("--model", default=BUNDLED_MODEL, show_default=True,
-              help="Whisper model: the bundled tiny.en, a CTranslate2 model directory, or a hub name.")
-@click.option("--compute-type", default="int8", show_default=True, help="CTranslate2 compute type.")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto.")
-@click.option("--beam-size", type=click.IntRange(min=1), default=5, show_default=True)
-@click.option("--language", default="en", show_default=True, help="Spoken language, or 'auto' to detect it.")
-@click.option("--translate/--no-translate", default=True, show_default=True,
-              help="English translation of turns in other languages (needs a multilingual model; with "
-                   "--language auto the default model becomes the multilingual 'base').")
-@click.option("--no-vad", is_flag=True, help="Transcribe without voice activity detection.")
+@flag_options(*MODEL_FLAGS, *LOCAL_FLAGS)
 @click.option("--vocabulary", "vocabulary_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None,
               help="Custom vocabulary: an Amazon Transcribe table (Phrase, SoundsLike, IPA, DisplayAs) or "
                    "a word list; given to Whisper as hotwords, recognised phrases written as displayed.")
-@click.option("--threads", type=click.IntRange(min=0), default=0, help="CPU threads (0: all cores).")
 @click.option("--channels", callback=_parse_channels, default=None,
               help="Who is on which channel of stereo calls.  [default: 0=CUSTOMER,1=AGENT]")
-@click.option("--diarizer", type=click.Choice(["embedded", "pyannote", "none"]), default="embedded",
-              show_default=True,
-              help="Who spoke when on mono calls: the embedded diarizer, pyannote.audio (extra 'pyannote'), "
-                   "or none (one speaker).")
-@click.option("--pyannote-pipeline", default=PyannoteOptions.pipeline, show_default=True,
-              help="With --diarizer pyannote: a local pipeline directory, or a hub name (token from HF_TOKEN).")
-@click.option("--speakers", default="2", show_default=True,
-              help="Speakers on a mono call, or 'auto' to estimate within --min/--max-speakers.")
-@click.option("--min-speakers", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--max-speakers", type=click.IntRange(min=1), default=6, show_default=True)
 @click.option("--role-phrases", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="JSON file of phrases that tell the agent from the customer on mono calls "
                    "(shape of callscope/speakers/role_phrases.json).")
@@ -130,19 +110,17 @@ def _parse_channels(_ctx, _param, value: str | None) -> tuple[ChannelDefinition,
 @click.option("--store", "store_location", default=None, metavar="PATH|dynamodb://TABLE",
               help="Also put each call into this store (callscope search, report, serve); default: $CALLSCOPE_STORE "
                    "if set, else no store.")
+@flag_options(*TRANSCRIBE_FLAGS)
 @amazon_transcribe_flags
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
-def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model: str, compute_type: str,
-            device: str, beam_size: int, language: str, translate: bool, no_vad: bool, vocabulary_file: Path | None,
-            threads: int,
-            channels: tuple[ChannelDefinition, ...], diarizer: str, pyannote_pipeline: str, speakers: str,
-            min_speakers: int, max_speakers: int, role_phrases: Path | None, sentiment: str, entities: str,
+def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, vocabulary_file: Path | None,
+            channels: tuple[ChannelDefinition, ...], role_phrases: Path | None, sentiment: str, entities: str,
             entity_file: Path | None, issues: str, category_file: Path | None, no_categories: bool, redact: bool,
             pii: str, redaction_token: str, redact_audio: str, insight_backend: str, llm_model: str | None,
             llm_url: str | None, llm_region: str | None, insight_prompts: tuple[Path, ...], chat_roles: str | None,
             max_duration: float, guid_pattern: str, agent_pattern: str, cust_pattern: str, datetime_pattern: str,
             datetime_format: str, location: str, store_location: str | None, quiet: bool,
-            **transcribe_flags) -> None:
+            **flag_values) -> None:
     """Analyse call recordings, chat transcripts ("Agent: ..." text, JSON exports) and Amazon
     Transcribe results (files or folders, searched recursively).
 
@@ -152,13 +130,7 @@ def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model
     from callscope.cli.console_text import printable
 
     try:
-        options = _with_vocabulary(replace(
-            options_from_flags(
-                model=model, compute_type=compute_type, device=device, beam_size=beam_size, language=language,
-                vad=not no_vad, translate=translate, threads=threads, diarizer=diarizer,
-                pyannote_pipeline=pyannote_pipeline, speakers=speakers, min_speakers=min_speakers,
-                max_speakers=max_speakers,
-            ),
+        base = AnalyzeOptions(
             role_phrases=RolePhrases.load(role_phrases) if role_phrases else None,
             chat=ChatOptions(roles=RoleMap.parse(chat_roles)) if chat_roles else ChatOptions(),
             insights=_insight_options(insight_backend, llm_model, llm_url, llm_region, insight_prompts),
@@ -173,10 +145,13 @@ def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, model
                 guid_pattern=guid_pattern, agent_pattern=agent_pattern, customer_pattern=cust_pattern,
                 datetime_pattern=datetime_pattern, datetime_format=datetime_format, location=location,
             ),
-        ), vocabulary_file if transcribe_flags["asr"] == "whisper" else None)
-        options = replace(options, asr=transcribe_flags["asr"], amazon_transcribe=transcribe_options(
-            transcribe_flags, language=language, redact=redact, vocabulary_file=vocabulary_file,
-            speaker_count=options.speaker_count))
+            amazon_transcribe=transcribe_settings(flag_values),
+        )
+        options = options_from_values(flag_values, MODEL_FLAGS + LOCAL_FLAGS + TRANSCRIBE_FLAGS, base)
+        if options.asr == "transcribe" and vocabulary_file is not None:
+            raise ValueError("--vocabulary is a word list for Whisper; with --asr transcribe name a custom "
+                             "vocabulary of your account with --transcribe-vocabulary")
+        options = _with_vocabulary(options, vocabulary_file)
     except ValueError as error:
         raise click.BadParameter(str(error).replace("invalid literal for int() with base 10", "not a number")) from None
     inputs, options = _fetch_s3_inputs(paths, out_dir, options)

@@ -17,8 +17,9 @@ from callscope.analysis.call import add_meaning, assemble_conversation
 from callscope.analysis.engines import load_enrichers, load_insights, load_transcriber, load_translator
 from callscope.analysis.stages import RecognisedSpeech, load_audio
 from callscope.audio.decode import DecodedAudio, file_sha256
+from callscope.flags import ENRICH_FLAGS, STEP_FLAGS, options_from_values
 from callscope.model import TranscriptionJob
-from callscope.options import AnalyzeOptions, InsightOptions
+from callscope.options import AnalyzeOptions
 from callscope.output.writers import output_paths, redacted_audio_request, write_outputs
 from callscope.sagemaker_steps.bundle import CallBundle
 from callscope.sagemaker_steps.contract import input_dir, output_dir
@@ -36,14 +37,8 @@ if TYPE_CHECKING:
 
 
 def enrich(args: argparse.Namespace) -> StepReport:
-    options = options_from(args)
-    if args.enrichment == "comprehend":
-        options = replace(options, enrichment=replace(options.enrichment, sentiment="comprehend", entities="comprehend",
-                                                      pii="comprehend"))
-    if args.redact == "yes":
-        options = replace(options, enrichment=replace(options.enrichment, redact=True))
-    options = replace(options, insights=InsightOptions(
-        backend=args.insights, model=args.llm_model or None, region=args.llm_region or None))
+    # The enrich step's own flags on top of every step's (ENRICH_FLAGS set enrichment and insights only).
+    options = options_from_values(vars(args), ENRICH_FLAGS, base=options_from(args))
     enrichers = load_enrichers(options)
     insights = load_insights(options)
     results = output_dir("results")
@@ -103,15 +98,7 @@ def _stem(results: Path, source: str) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = analysis_arguments(argparse.ArgumentParser(description=__doc__))
-    # Sentiment and entities by Amazon Comprehend instead of the local models.
-    parser.add_argument("--enrichment", choices=["local", "comprehend"], default="local")
-    parser.add_argument("--insights", choices=["embedded", "bedrock", "none"], default="embedded",
-                        help="insights from rules (no model) or from an LLM on Amazon Bedrock")
-    parser.add_argument("--llm-model", default="", help="the Bedrock model id (--insights bedrock)")
-    parser.add_argument("--llm-region", default="", help="the Bedrock region (default: the job's)")
-    parser.add_argument("--redact", choices=["yes", "no"], default="no",
-                        help="replace PII in every output and write <call>.redacted.wav")
+    parser = analysis_arguments(argparse.ArgumentParser(description=__doc__), STEP_FLAGS + ENRICH_FLAGS)
     args = parser.parse_args(argv)
     main_guard(lambda: enrich(args))
 

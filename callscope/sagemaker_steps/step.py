@@ -10,21 +10,13 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from callscope.aws.errors import AwsServiceError, TranscribeRequestError
 from callscope.errors import CallscopeError, InputError, ModelError
-from callscope.options import (
-    ASR_ENGINES,
-    BUNDLED_MODEL,
-    TRANSCRIBE_APIS,
-    AmazonTranscribeOptions,
-    AnalyzeOptions,
-    PyannoteOptions,
-    options_from_flags,
-    transcribe_options_from_flags,
-)
+from callscope.flags import STEP_FLAGS, Flag, options_from_values
+from callscope.options import AnalyzeOptions
 from callscope.sagemaker_steps.bundle import CallBundle, bundles_in
 from callscope.sagemaker_steps.contract import host_name, input_dir, output_dir
 
@@ -46,48 +38,22 @@ class StepReport:
     failures: list[dict] = field(default_factory=list)
 
 
-def analysis_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The model settings a pipeline passes to its steps (the pipeline's parameters)."""
-    parser.add_argument("--model", default=BUNDLED_MODEL)
-    parser.add_argument("--compute-type", default="int8")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--beam-size", type=int, default=5)
-    parser.add_argument("--language", default="en")
-    parser.add_argument("--diarizer", choices=["embedded", "pyannote", "none"], default="embedded")
-    parser.add_argument("--pyannote-pipeline", default=PyannoteOptions.pipeline)
-    parser.add_argument("--speakers", default="2")
-    parser.add_argument("--min-speakers", type=int, default=1)
-    parser.add_argument("--max-speakers", type=int, default=6)
-    # Amazon Transcribe instead of the local models (the names of `callscope analyze --asr transcribe`);
-    # an empty string is "none", as pipeline parameters cannot be left out.
-    parser.add_argument("--asr", choices=ASR_ENGINES, default="whisper")
-    parser.add_argument("--s3-bucket", default="", help="--asr transcribe: the bucket for media and results")
-    parser.add_argument("--s3-prefix", default=AmazonTranscribeOptions.prefix)
-    parser.add_argument("--transcribe-api", choices=TRANSCRIBE_APIS, default="auto")
-    parser.add_argument("--language-code", default="en-US", help="a locale such as en-US, or auto to identify it")
-    parser.add_argument("--transcribe-role-arn", default="", help="the role Call Analytics writes results with")
-    parser.add_argument("--transcribe-vocabulary", default="", help="a custom vocabulary's name")
-    parser.add_argument("--language-model", default="", help="a custom language model's name")
+def analysis_arguments(parser: argparse.ArgumentParser, flags: tuple[Flag, ...] = STEP_FLAGS
+                       ) -> argparse.ArgumentParser:
+    """The flags a pipeline passes to its steps (callscope.flags): the pipeline's parameters, or defaults."""
+    for flag in flags:
+        if flag.type is bool:  # pipeline parameters are strings: a switch is yes or no
+            parser.add_argument(flag.option, choices=["yes", "no"], default="yes" if flag.default else "no",
+                                help=flag.help)
+        else:
+            parser.add_argument(flag.option, type=flag.type, choices=flag.choices or None, default=flag.default,
+                                help=flag.help)
     return parser
 
 
-def options_from(args: argparse.Namespace) -> AnalyzeOptions:
+def options_from(args: argparse.Namespace, flags: tuple[Flag, ...] = STEP_FLAGS) -> AnalyzeOptions:
     """The step's options; ValueError (one line) for flags that cannot go together."""
-    options = options_from_flags(
-        model=args.model, compute_type=args.compute_type, device=args.device, beam_size=args.beam_size,
-        language=args.language, diarizer=args.diarizer, pyannote_pipeline=args.pyannote_pipeline,
-        speakers=args.speakers, min_speakers=args.min_speakers, max_speakers=args.max_speakers,
-    )
-    if args.asr != "transcribe":
-        return options  # the whisper path builds exactly the options it always did
-    return replace(options, asr="transcribe", amazon_transcribe=_transcribe_options(args, options))
-
-
-def _transcribe_options(args: argparse.Namespace, options: AnalyzeOptions) -> AmazonTranscribeOptions:
-    return transcribe_options_from_flags(  # pipeline parameters cannot be left out: "" is none
-        bucket=args.s3_bucket, prefix=args.s3_prefix, api=args.transcribe_api, language_code=args.language_code,
-        speaker_count=options.speaker_count, vocabulary_name=args.transcribe_vocabulary or None,
-        language_model_name=args.language_model or None, data_access_role_arn=args.transcribe_role_arn or None)
+    return options_from_values(vars(args), flags)
 
 
 def run_over_bundles(

@@ -25,7 +25,7 @@ from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS
 from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
 from sagemaker.core.workflow.execution_variables import ExecutionVariables
 from sagemaker.core.workflow.functions import Join, JsonGet
-from sagemaker.core.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
+from sagemaker.core.workflow.parameters import Parameter, ParameterFloat, ParameterInteger, ParameterString
 from sagemaker.core.workflow.pipeline_context import PipelineSession
 from sagemaker.core.workflow.properties import PropertyFile
 from sagemaker.mlops.workflow.condition_step import ConditionStep
@@ -35,6 +35,7 @@ from sagemaker.mlops.workflow.pipeline import Pipeline
 from sagemaker.mlops.workflow.steps import ProcessingStep
 from sagemaker.serve.model_builder import ModelBuilder
 
+from callscope.flags import ENRICH_FLAGS, MODEL_FLAGS, STEP_FLAGS, TRANSCRIBE_FLAGS, Flag, FlagValue
 from pipelines.post_call_analytics.layout import ENTRYPOINT_DIR, EVALUATION_REPORT, PROCESSING
 
 
@@ -56,30 +57,15 @@ class PipelineParameters:
     transcription_instance_count: ParameterInteger
     enrich_instance_type: ParameterString
     enrich_instance_count: ParameterInteger
-    whisper_model: ParameterString
-    compute_type: ParameterString
-    device: ParameterString
-    beam_size: ParameterInteger
-    language: ParameterString
-    diarizer: ParameterString
-    speakers: ParameterString
-    enrichment_backend: ParameterString
-    redact_pii: ParameterString
-    insights_backend: ParameterString
-    llm_model: ParameterString
-    asr: ParameterString
-    transcribe_bucket: ParameterString
-    transcribe_api: ParameterString
-    transcribe_language_code: ParameterString
-    transcribe_role_arn: ParameterString
-    transcribe_vocabulary: ParameterString
-    transcribe_language_model: ParameterString
+    # The analysis settings, generated from the flag spec (callscope.flags): Flag.dest -> parameter.
+    flags: dict[str, Parameter]
     max_wer: ParameterFloat
     max_der: ParameterFloat
     approval_status: ParameterString
 
     def all(self) -> list:
-        return list(vars(self).values())
+        values = vars(self).values()
+        return [item for value in values for item in (value.values() if isinstance(value, dict) else [value])]
 
 
 def pipeline_parameters(default_bucket: str, base_job_prefix: str, diarization_image_uri: str,
@@ -102,47 +88,44 @@ def pipeline_parameters(default_bucket: str, base_job_prefix: str, diarization_i
         transcription_instance_count=ParameterInteger("TranscriptionInstanceCount", default_value=1),
         enrich_instance_type=ParameterString("EnrichInstanceType", default_value="ml.m5.large"),
         enrich_instance_count=ParameterInteger("EnrichInstanceCount", default_value=1),
-        whisper_model=ParameterString("WhisperModel", default_value="tiny.en"),
-        compute_type=ParameterString("ComputeType", default_value="int8"),
-        device=ParameterString("Device", default_value="auto", enum_values=["auto", "cpu", "cuda"]),
-        beam_size=ParameterInteger("BeamSize", default_value=5),
-        language=ParameterString("Language", default_value="en"),
-        diarizer=ParameterString("Diarizer", default_value="embedded", enum_values=["embedded", "pyannote", "none"]),
-        speakers=ParameterString("Speakers", default_value="2"),
-        # Sentiment and entities: local models in the image, or Amazon Comprehend.
-        enrichment_backend=ParameterString("EnrichmentBackend", default_value="local",
-                                           enum_values=["local", "comprehend"]),
-        # "yes": PII replaced in every output, and a redacted copy of each recording written beside them.
-        redact_pii=ParameterString("RedactPII", default_value="no", enum_values=["yes", "no"]),
-        # Insights from rules with no model, or from an LLM on Amazon Bedrock (LlmModelId).
-        insights_backend=ParameterString("InsightsBackend", default_value="embedded",
-                                         enum_values=["embedded", "bedrock", "none"]),
-        llm_model=ParameterString("LlmModelId", default_value="anthropic.claude-3-haiku-20240307-v1:0"),
-        # Who writes the words: faster-whisper in the images, or Amazon Transcribe jobs (then Diarize
-        # passes the calls on and Transcribe only waits for the jobs). "" below means none.
-        asr=ParameterString("Asr", default_value="whisper", enum_values=["whisper", "transcribe"]),
-        transcribe_bucket=ParameterString("TranscribeBucket", default_value=default_bucket),
-        transcribe_api=ParameterString("TranscribeApi", default_value="auto",
-                                       enum_values=["auto", "analytics", "standard"]),
-        transcribe_language_code=ParameterString("TranscribeLanguageCode", default_value="en-US"),  # or "auto"
-        transcribe_role_arn=ParameterString("TranscribeRoleArn", default_value=""),
-        transcribe_vocabulary=ParameterString("TranscribeVocabulary", default_value=""),
-        transcribe_language_model=ParameterString("TranscribeLanguageModel", default_value=""),
+        # Media and results of Amazon Transcribe jobs go to the pipeline's bucket unless told otherwise.
+        flags=flag_parameters(MODEL_FLAGS + ENRICH_FLAGS + TRANSCRIBE_FLAGS, {"s3_bucket": default_bucket}),
         max_wer=ParameterFloat("MaxWER", default_value=0.35),
         max_der=ParameterFloat("MaxDER", default_value=0.25),
         approval_status=ParameterString("ModelApprovalStatus", default_value="PendingManualApproval"),
     )
 
 
-def _model_arguments(p: PipelineParameters, base_job_prefix: str, asr) -> list:
-    """The flags of callscope.sagemaker_steps.step.analysis_arguments: every analysis step gets them all."""
-    return ["--model", p.whisper_model, "--compute-type", p.compute_type, "--device", p.device,
-            "--beam-size", p.beam_size.to_string(), "--language", p.language, "--diarizer", p.diarizer,
-            "--speakers", p.speakers, "--asr", asr, "--s3-bucket", p.transcribe_bucket,
-            # Media and job results outside the executions' folders: a re-run reuses the jobs it paid for.
-            "--s3-prefix", f"{base_job_prefix}/transcribe", "--transcribe-api", p.transcribe_api,
-            "--language-code", p.transcribe_language_code, "--transcribe-role-arn", p.transcribe_role_arn,
-            "--transcribe-vocabulary", p.transcribe_vocabulary, "--language-model", p.transcribe_language_model]
+def flag_parameters(flags: tuple[Flag, ...], defaults: dict[str, FlagValue]) -> dict[str, Parameter]:
+    """A pipeline parameter for each flag that names one; a switch is the string yes or no."""
+    parameters: dict[str, Parameter] = {}
+    for flag in flags:
+        if not flag.parameter:
+            continue
+        default = defaults.get(flag.dest, flag.default if flag.pipeline_default is None else flag.pipeline_default)
+        if flag.type is bool:
+            parameters[flag.dest] = ParameterString(flag.parameter, default_value="yes" if default else "no",
+                                                    enum_values=["yes", "no"])
+        elif flag.type is int:
+            parameters[flag.dest] = ParameterInteger(flag.parameter, default_value=default)
+        elif flag.type is float:
+            parameters[flag.dest] = ParameterFloat(flag.parameter, default_value=default)
+        else:
+            parameters[flag.dest] = ParameterString(flag.parameter, default_value=default,
+                                                    enum_values=list(flag.choices) or None)
+    return parameters
+
+
+def flag_arguments(flags: tuple[Flag, ...], parameters: dict[str, Parameter], given: dict | None = None) -> list:
+    """The steps' arguments for `flags`: a value in `given`, else the flag's parameter; a flag with
+    neither is left out, so the step takes its default."""
+    arguments: list = []
+    for flag in flags:
+        value = (given or {}).get(flag.dest, parameters.get(flag.dest))
+        if value is None:
+            continue
+        arguments += [flag.option, value.to_string() if isinstance(value, ParameterInteger | ParameterFloat) else value]
+    return arguments
 
 
 class _StepFactory:
@@ -193,7 +176,8 @@ def _analysis_chain(make: _StepFactory, label: str, calls, results_name: str, re
                     asr) -> tuple[ProcessingStep, ProcessingStep]:
     """Prepare -> Diarize -> Transcribe -> Enrich for the calls under `calls`; returns Diarize and Enrich."""
     p = make.p
-    analysis = _model_arguments(p, make.prefix, asr)
+    # Media and job results outside the executions' folders: a re-run reuses the jobs it paid for.
+    analysis = flag_arguments(STEP_FLAGS, p.flags, {"asr": asr, "s3_prefix": f"{make.prefix}/transcribe"})
     prepare = make.step(f"Prepare{label}", "prepare", p.transcription_image, p.prepare_instance_type, 1,
                         {"calls": (calls, False)}, {"bundles": make.output_uri(results_name, "prepared")},
                         ["--source-uri", calls])
@@ -207,8 +191,7 @@ def _analysis_chain(make: _StepFactory, label: str, calls, results_name: str, re
     return diarize, make.step(f"Enrich{label}", "enrich", p.transcription_image, p.enrich_instance_type,
                      p.enrich_instance_count, {"bundles": (_output_of(transcribe, "bundles"), True)},
                      {"results": make.output_uri(results_name, "results")},
-                     [*analysis, "--enrichment", p.enrichment_backend, "--redact", redact,
-                      "--insights", p.insights_backend, "--llm-model", p.llm_model])
+                     [*analysis, *flag_arguments(ENRICH_FLAGS, p.flags, {"redact": redact})])
 
 
 def _register(name: str, group: str, image, model_data, evaluation_uri, p: PipelineParameters,
@@ -249,7 +232,7 @@ def get_pipeline(
     p = pipeline_parameters(bucket, base_job_prefix, diarization_image_uri, transcription_image_uri)
     make = _StepFactory(session, role, base_job_prefix, p)
 
-    _analysis_chain(make, "", p.input_calls, "calls", p.redact_pii, p.asr)
+    _analysis_chain(make, "", p.input_calls, "calls", p.flags["redact"], p.flags["asr"])
     # The labelled set is never redacted: its transcripts are scored word by word against references.
     # It always runs the images' own models, whatever Asr says: their WER and DER gate their registration.
     diarized, labelled = _analysis_chain(make, "Labelled", p.labelled_set, "labelled", "no", "whisper")
