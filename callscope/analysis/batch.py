@@ -32,8 +32,8 @@ from callscope.analysis.call import analyze_call, analyze_call_with_service, ana
 from callscope.analysis.engines import Engines, load_engines
 from callscope.analysis.stages import load_audio
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
-from callscope.aws.errors import AwsServiceError, TranscribeRequestError
-from callscope.errors import CallscopeError, InputError, ModelError
+from callscope.aws.errors import AwsServiceError
+from callscope.errors import CallError, CallFailure, CallscopeError, ModelError
 from callscope.input_files import files_under
 from callscope.inputs.detect import is_transcript_candidate
 from callscope.inputs.load import check_transcript_readable, is_transcript_path
@@ -229,19 +229,11 @@ def process_call(
         )
         records.record(job, sha256, result)
         return result
-    except InputError as error:
-        return _failed(job, error.problem, error.kind, started)
-    except (ModelError, KeyboardInterrupt):
+    except (ModelError, KeyboardInterrupt):  # the whole batch's: no call can succeed
         raise
-    except AwsServiceError as error:  # this call's job or its S3 objects: the others may still go through
-        return _failed(job, error.problem, error.kind, started)
-    except TranscribeRequestError as error:
-        return _failed(job, error.problem, "bad_request", started)
-    except OSError as error:
-        return _failed(job, f"cannot read or write {error.filename or 'a file'}: {error.strerror or error}", "io_error",
-                       started)
-    except Exception as error:  # a bug or an unforeseen input: report it, keep the batch going
-        return _failed(job, f"internal error: {type(error).__name__}: {error}", "internal_error", started)
+    except Exception as error:  # this call's file, job or request, or a bug: reported, the batch goes on
+        failure = CallFailure.of(error)
+        return _failed(job, failure.problem, failure.kind, started)
 
 
 def start_service_jobs(jobs: list[CallJob], service: AmazonTranscribeService, options: AnalyzeOptions,
@@ -263,7 +255,7 @@ def start_service_jobs(jobs: list[CallJob], service: AmazonTranscribeService, op
         except AwsServiceError as error:
             if stops_starting(error):
                 return [f"Amazon Transcribe: {error.problem}; the remaining jobs start as their calls come up"]
-        except (InputError, TranscribeRequestError, OSError):
+        except (CallError, OSError):
             continue  # reported when the call's turn comes
     return []
 

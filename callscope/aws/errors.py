@@ -6,15 +6,15 @@ imported only when it is called).
 
 from __future__ import annotations
 
-from callscope.errors import CallscopeError, first_line
+from callscope.errors import CallError, first_line
 
 
-class AwsServiceError(CallscopeError):
+class AwsServiceError(CallError):
     """An AWS call failed: `subject` (file or job) and the problem on one line; `kind` a stable code."""
 
     def __init__(self, subject: str, problem: str, kind: str = "aws_error", code: str = "") -> None:
-        super().__init__(f"{subject}: {problem}")
-        self.subject, self.problem, self.kind, self.code = subject, problem, kind, code
+        super().__init__(subject, problem, kind)
+        self.code = code
 
 
 class TranscribeJobFailed(AwsServiceError):
@@ -29,13 +29,12 @@ class TranscribeJobTimeout(AwsServiceError):
     """The job did not finish within the poll policy's timeout (it keeps running: a re-run picks it up)."""
 
 
-class TranscribeRequestError(CallscopeError):
+class TranscribeRequestError(CallError):
     """The request's settings cannot go together (caught before anything is sent): `<subject>:
     <problem>`, the subject being the media."""
 
     def __init__(self, subject: str, problem: str) -> None:
-        super().__init__(f"{subject}: {problem}")
-        self.subject, self.problem = subject, problem
+        super().__init__(subject, problem, "bad_request")
 
 
 _KINDS = {

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callscope.aws.errors import AwsServiceError, TranscribeRequestError
-from callscope.errors import CallscopeError, InputError, ModelError
+from callscope.aws.errors import TranscribeRequestError
+from callscope.errors import CallFailure, CallscopeError, ModelError
 from callscope.flags import STEP_FLAGS, Flag, options_from_values
 from callscope.options import AnalyzeOptions
 from callscope.sagemaker_steps.bundle import CallBundle, bundles_in
@@ -77,13 +77,12 @@ def run_over_bundles(
                 if passed_on is not None:
                     passed_on.write(target)
             report.done += 1
-        except (InputError, AwsServiceError) as error:  # this call's file, or its job: the others go on
-            report.failures.append({"file": bundle.source, "step": step, "error": error.problem, "kind": error.kind})
         except (ModelError, TranscribeRequestError):  # the step's settings: every call would fail alike
             raise
-        except Exception as error:  # a bug or an unforeseen input: report it, keep the batch going
-            report.failures.append({"file": bundle.source, "step": step, "kind": "internal_error",
-                                    "error": f"internal error: {type(error).__name__}: {error}"})
+        except Exception as error:  # this call's file or job, or a bug: reported, the others go on
+            failure = CallFailure.of(error)
+            report.failures.append({"file": bundle.source, "step": step, "error": failure.problem,
+                                    "kind": failure.kind})
     # Earlier steps' failure lists travel on, so the last step's output lists every failed call.
     for earlier in source.glob("failures-*.jsonl"):
         shutil.copy(earlier, target / earlier.name)
