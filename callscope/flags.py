@@ -15,15 +15,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from callscope.options import (
-    ASR_ENGINES,
     BUNDLED_MODEL,
-    DIARIZERS,
     MULTILINGUAL_MODEL,
-    TRANSCRIBE_APIS,
     AmazonTranscribeOptions,
     AnalyzeOptions,
+    AsrEngine,
+    Backend,
+    DiarizerName,
+    InsightBackend,
     PyannoteOptions,
+    TranscribeApi,
     checked_transcribe_options,
+    choices,
 )
 
 FlagValue = str | int | float | bool
@@ -80,7 +83,8 @@ MODEL_FLAGS = (
     Flag("language", "en", "Spoken language, or 'auto' to detect it.", fields=("transcription.language",),
          convert=lambda value: None if value == "auto" else value, parameter="Language"),
     Flag("diarizer", "embedded", "Who spoke when on mono calls: the embedded diarizer, pyannote.audio (extra "
-         "'pyannote'), or none (one speaker).", choices=DIARIZERS, fields=("diarizer",), parameter="Diarizer"),
+         "'pyannote'), or none (one speaker).", choices=choices(DiarizerName), fields=("diarizer",),
+         parameter="Diarizer"),
     Flag("pyannote-pipeline", PyannoteOptions.pipeline,
          "With --diarizer pyannote: a local pipeline directory, or a hub name (token from HF_TOKEN).",
          fields=("pyannote.pipeline",)),
@@ -104,14 +108,14 @@ LOCAL_FLAGS = (
 # analysis step and the pipeline. "" is none: pipeline parameters cannot be left out.
 TRANSCRIBE_FLAGS = (
     Flag("asr", "whisper", "Who writes the words: faster-whisper here, or Amazon Transcribe jobs (needs the aws "
-         "extra, AWS credentials and --s3-bucket; docs/TRANSCRIBE.md).", choices=ASR_ENGINES, fields=("asr",),
+         "extra, AWS credentials and --s3-bucket; docs/TRANSCRIBE.md).", choices=choices(AsrEngine), fields=("asr",),
          parameter="Asr"),
     Flag("s3-bucket", "", "--asr transcribe: the bucket for the recordings and results.",
          fields=("amazon_transcribe.bucket",), parameter="TranscribeBucket"),
     Flag("s3-prefix", AmazonTranscribeOptions.prefix,
          "--asr transcribe: key prefix (media/ and transcripts/ go under it).", fields=("amazon_transcribe.prefix",)),
     Flag("transcribe-api", "auto", "auto: Call Analytics for stereo calls, a standard job with speaker labels for "
-         "mono ones.", choices=TRANSCRIBE_APIS, fields=("amazon_transcribe.api",), parameter="TranscribeApi"),
+         "mono ones.", choices=choices(TranscribeApi), fields=("amazon_transcribe.api",), parameter="TranscribeApi"),
     Flag("language-code", "", "--asr transcribe: the language, a locale such as en-US, or auto to identify it "
          "(default: en-US; auto with --language auto).", fields=None, parameter="TranscribeLanguageCode",
          pipeline_default="en-US"),
@@ -128,12 +132,14 @@ TRANSCRIBE_FLAGS = (
 # What the enrich step adds (`callscope analyze` has finer flags for the same: --sentiment, --entities, ...).
 ENRICH_FLAGS = (
     Flag("enrichment", "local", "Sentiment, entities and PII: the local models in the image, or Amazon Comprehend.",
-         choices=("local", "comprehend"), fields=("enrichment.sentiment", "enrichment.entities", "enrichment.pii"),
+         choices=(Backend.LOCAL.value, Backend.COMPREHEND.value),
+         fields=("enrichment.sentiment", "enrichment.entities", "enrichment.pii"),
          parameter="EnrichmentBackend"),
     Flag("redact", False, "Replace PII in every output and write <call>.redacted.wav.", type=bool,
          fields=("enrichment.redact",), convert=_yes, parameter="RedactPII"),
     Flag("insights", "embedded", "Insights from rules (no model) or from an LLM on Amazon Bedrock.",
-         choices=("embedded", "bedrock", "none"), fields=("insights.backend",), parameter="InsightsBackend"),
+         choices=(InsightBackend.EMBEDDED.value, InsightBackend.BEDROCK.value, InsightBackend.NONE.value),
+         fields=("insights.backend",), parameter="InsightsBackend"),
     Flag("llm-model", "", "The Bedrock model id (--insights bedrock).", fields=("insights.model",),
          convert=_none_if_empty, parameter="LlmModelId", pipeline_default="anthropic.claude-3-haiku-20240307-v1:0"),
     Flag("llm-region", "", "The Bedrock region (default: the job's).", fields=("insights.region",),
@@ -168,7 +174,7 @@ def options_from_values(values: Mapping[str, Any], flags: tuple[Flag, ...] = STE
         options = replace(options, transcription=replace(options.transcription, model=MULTILINGUAL_MODEL))
     if "asr" not in chosen:
         return options
-    if options.asr != "transcribe":
+    if options.asr != AsrEngine.TRANSCRIBE:
         return replace(options, amazon_transcribe=AmazonTranscribeOptions())  # its flags change nothing
     return replace(options, amazon_transcribe=checked_transcribe_options(
         options.amazon_transcribe, language_code=chosen.get("language_code") or None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 
 def letters_of(text: str) -> str:
@@ -226,6 +226,11 @@ class CallMetadata:
     location: str = ""
 
 
+# How speakers were separated: "channels" (one per channel), "diarization" (mono, diarized) or "none"
+# (mono, one speaker).
+Separation = Literal["channels", "diarization", "none"]
+
+
 @dataclass
 class Conversation:
     source: AudioSource
@@ -233,9 +238,7 @@ class Conversation:
     turns: list[Turn]
     language: str
     metadata: CallMetadata = field(default_factory=CallMetadata)
-    # How speakers were separated: "channels" (one per channel), "diarization" (mono, diarized)
-    # or "none" (mono, one speaker).
-    speaker_separation: str = "channels"
+    speaker_separation: Separation = "channels"
     non_talk: list[TimeSpan] = field(default_factory=list)
     # Who spoke when (RTTM, talk time, non-talk time); empty where only words are known (chats,
     # transcripts, Amazon Transcribe), which then stand for the speech.

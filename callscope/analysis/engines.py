@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from callscope.enrichment import Enricher
-from callscope.options import AnalyzeOptions
+from callscope.options import AnalyzeOptions, AsrEngine, Backend, DiarizerName, InsightBackend
 from callscope.speakers.diarization import Diarizer
 from callscope.transcription.base import Transcriber
 
@@ -27,7 +27,7 @@ class Engines:
 
 
 def load_engines(options: AnalyzeOptions) -> Engines:
-    if options.asr == "transcribe":
+    if options.asr == AsrEngine.TRANSCRIBE:
         # The service transcribes, diarizes (speaker labels) and separates channels itself.
         return Engines(None, None, load_enrichers(options), None, load_insights(options),
                        service=load_transcribe_service(options))
@@ -40,13 +40,13 @@ def load_insights(options: AnalyzeOptions) -> InsightRunner | None:
     """The insight runner: the embedded rules, or an LLM backend (InsightBackendError, one line, when
     one cannot be set up)."""
     chosen = options.insights
-    if chosen.backend == "none":
+    if chosen.backend == InsightBackend.NONE:
         return None
     from callscope.insights.prompts import PromptSet
     from callscope.insights.runner import InsightRunner
 
     backend = None
-    if chosen.backend != "embedded":
+    if chosen.backend != InsightBackend.EMBEDDED:
         from callscope.insights.backends import make_backend
 
         backend = make_backend(chosen.backend, model=chosen.model, url=chosen.url, region=chosen.region)
@@ -78,11 +78,11 @@ def load_transcriber(options: AnalyzeOptions) -> Transcriber:
 
 def load_diarizer(options: AnalyzeOptions) -> Diarizer | None:
     """The diarizer the options name; None for "none" (mono calls keep one speaker)."""
-    if options.diarizer == "embedded":
+    if options.diarizer == DiarizerName.EMBEDDED:
         from callscope.speakers.embedded import EmbeddedDiarizer
 
         return EmbeddedDiarizer(threads=options.transcription.threads)
-    if options.diarizer == "pyannote":
+    if options.diarizer == DiarizerName.PYANNOTE:
         from callscope.speakers.pyannote_backend import PyannoteDiarizer
 
         return PyannoteDiarizer(options.pyannote)
@@ -96,33 +96,33 @@ def load_enrichers(options: AnalyzeOptions) -> list[Enricher]:
     if chosen.redact:
         from callscope.enrichment.pii import PiiRedactor
 
-        if chosen.pii == "comprehend":
+        if chosen.pii == Backend.COMPREHEND:
             from callscope.enrichment.pii.comprehend import ComprehendPiiDetector
 
             enrichers.append(PiiRedactor(ComprehendPiiDetector(), token=chosen.redaction_token))
         else:
             enrichers.append(PiiRedactor(token=chosen.redaction_token))
-    if chosen.sentiment == "local":
+    if chosen.sentiment == Backend.LOCAL:
         from callscope.enrichment.sentiment import LocalSentiment
 
         enrichers.append(LocalSentiment())
-    elif chosen.sentiment == "comprehend":
+    elif chosen.sentiment == Backend.COMPREHEND:
         from callscope.enrichment.comprehend_sentiment import ComprehendSentiment
 
         enrichers.append(ComprehendSentiment())
-    if chosen.entities == "local":
+    if chosen.entities == Backend.LOCAL:
         from callscope.enrichment.entities import LocalEntities
 
         enrichers.append(LocalEntities(entity_map=chosen.entity_map))
-    elif chosen.entities == "comprehend":
+    elif chosen.entities == Backend.COMPREHEND:
         from callscope.enrichment.entities import ComprehendEntities
 
         enrichers.append(ComprehendEntities(entity_map=chosen.entity_map))
-    if chosen.issues == "local":
+    if chosen.issues == Backend.LOCAL:
         from callscope.enrichment.issues import IssuePatterns, LocalIssues
 
         enrichers.append(LocalIssues(chosen.issue_patterns or IssuePatterns.load()))
-    if chosen.categories == "local":
+    if chosen.categories == Backend.LOCAL:
         from callscope.enrichment.categories import LocalCategories
 
         enrichers.append(LocalCategories(chosen.category_rules))

@@ -18,7 +18,7 @@ import numpy as np
 
 from callscope.audio.decode import SAMPLE_RATE, DecodedAudio, decode
 from callscope.errors import InputError
-from callscope.model import Role, Speaker, SpeechRegion, Word
+from callscope.model import Role, Separation, Speaker, SpeechRegion, Word
 from callscope.options import AnalyzeOptions
 from callscope.output.rttm import rttm_line
 from callscope.speakers.assign import SpeakerSegment, assign_speakers
@@ -64,7 +64,7 @@ class RecognisedSpeech:
     groups: list[list[Word]]
     language: str  # the call's
     transcriber: str
-    separation: str  # as Conversation.speaker_separation
+    separation: Separation  # as Conversation.speaker_separation
     speakers: list[str]  # labels heard, in order
     # Per group, its spoken language; empty (older results) means every group is in `language`.
     group_languages: list[str] = field(default_factory=list)

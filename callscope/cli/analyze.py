@@ -20,6 +20,7 @@ from callscope.model import Role
 from callscope.options import (
     DEFAULT_CHANNELS,
     AnalyzeOptions,
+    AsrEngine,
     ChannelDefinition,
     DecodeOptions,
     EnrichmentOptions,
@@ -148,7 +149,7 @@ def analyze(paths: tuple[str, ...], out_dir: Path, jobs: int, force: bool, vocab
             amazon_transcribe=transcribe_settings(flag_values),
         )
         options = options_from_values(flag_values, MODEL_FLAGS + LOCAL_FLAGS + TRANSCRIBE_FLAGS, base)
-        if options.asr == "transcribe" and vocabulary_file is not None:
+        if options.asr == AsrEngine.TRANSCRIBE and vocabulary_file is not None:
             raise ValueError("--vocabulary is a word list for Whisper; with --asr transcribe name a custom "
                              "vocabulary of your account with --transcribe-vocabulary")
         options = _with_vocabulary(options, vocabulary_file)

@@ -38,7 +38,7 @@ from callscope.analysis.engines import load_engines, load_transcribe_service
 from callscope.cli.console_text import shown
 from callscope.errors import CallscopeError
 from callscope.inputs.load import is_transcript_path
-from callscope.options import AnalyzeOptions
+from callscope.options import AnalyzeOptions, AsrEngine
 from callscope.output.writers import remove_stale_partial_files
 from callscope.store.analyzed import store_call_outputs
 from callscope.store.base import Store
@@ -109,7 +109,7 @@ def run_analyze(
                     start_jobs(engines.service)
                 stream = run_serial(calls, engines, options, records, force, show_stage)
             else:
-                if options.asr == "transcribe":
+                if options.asr == AsrEngine.TRANSCRIBE:
                     start_jobs(load_transcribe_service(options))
                 progress.update(task, description=f"starting {jobs} workers")
                 stream = run_parallel(calls, options, out_dir, jobs, force, workers.show)
@@ -203,7 +203,7 @@ class _WorkerRows:
 
 
 def _recogniser(options: AnalyzeOptions) -> str:
-    return "Amazon Transcribe" if options.asr == "transcribe" else options.transcription.model
+    return "Amazon Transcribe" if options.asr == AsrEngine.TRANSCRIBE else options.transcription.model
 
 
 def _store(store: Store, result: CallResult) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 from callscope.audio.decode import check_readable
 from callscope.errors import InputError
 from callscope.model import Conversation
+from callscope.options import AudioRedaction
 
 MODES = ("silence", "beep")
 DEFAULT_PADDING_SECS = 0.05
@@ -39,7 +40,7 @@ def write_redacted_audio(
     source_path: str | Path,
     spans: list[tuple[float, float]],
     target_path: str | Path,
-    mode: str = "silence",
+    mode: AudioRedaction = AudioRedaction.SILENCE,
     padding: float = DEFAULT_PADDING_SECS,
 ) -> RedactedAudio:
     """Write `target_path` (WAV, 16-bit PCM, the source's sample rate and channels) with every
@@ -77,7 +78,7 @@ def write_redacted_audio(
     return RedactedAudio(target, rate, channels, position / rate, tuple(merged))
 
 
-def redact_audio(conversation: Conversation, target_path: str | Path, mode: str = "silence",
+def redact_audio(conversation: Conversation, target_path: str | Path, mode: AudioRedaction = AudioRedaction.SILENCE,
                  padding: float = DEFAULT_PADDING_SECS, token: str = "[PII]") -> RedactedAudio:
     """The redacted copy of a conversation's recording, for the words PiiRedactor replaced with `token`."""
     from callscope.enrichment.pii.redact import redacted_time_spans
@@ -98,7 +99,7 @@ def merge_spans(spans: list[tuple[float, float]], padding: float = 0.0) -> list[
 
 
 def _write(output: wave.Wave_write, samples: np.ndarray, position: int, rate: int,
-           spans: list[tuple[float, float]], mode: str) -> int:
+           spans: list[tuple[float, float]], mode: AudioRedaction) -> int:
     """Redact the spans inside samples[:, position...] and append them; return the next position."""
     count = samples.shape[1]
     samples = np.array(samples, dtype="<i2", copy=True)  # WAV is little-endian
@@ -107,7 +108,7 @@ def _write(output: wave.Wave_write, samples: np.ndarray, position: int, rate: in
         last = min(int(round(end * rate)) - position, count)
         if first >= last:
             continue
-        if mode == "silence":
+        if mode == AudioRedaction.SILENCE:
             samples[:, first:last] = 0
         else:
             # Phase follows the absolute sample index, so a tone split across frames stays clean.

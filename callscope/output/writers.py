@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from callscope.model import Conversation
+from callscope.options import AudioRedaction
 from callscope.output.pca import to_pca_json
 from callscope.output.rttm import to_rttm
 from callscope.output.subtitles import to_srt, to_vtt
@@ -99,14 +100,14 @@ class RedactedAudioRequest:
     """A copy of the recording with the redacted words' time spans silenced or beeped."""
 
     source: Path  # the original recording
-    mode: str = "silence"  # or "beep"
+    mode: AudioRedaction = AudioRedaction.SILENCE
     token: str = "[PII]"  # how the redacted words read in the transcript
 
 
 def redacted_audio_request(source: Path, options: AnalyzeOptions) -> RedactedAudioRequest | None:
     """What redacted copy of the recording to write, if any (with --redact, unless its audio is off)."""
     chosen = options.enrichment
-    if not chosen.redact or chosen.redact_audio == "none":
+    if not chosen.redact or chosen.redact_audio == AudioRedaction.NONE:
         return None
     return RedactedAudioRequest(source, chosen.redact_audio, chosen.redaction_token)
 

@@ -24,7 +24,7 @@ from callscope.analysis.stages import SpeakerTimeline, attribute_speakers, compl
 from callscope.audio.decode import DecodedAudio
 from callscope.aws.errors import AwsServiceError
 from callscope.errors import InputError
-from callscope.options import AnalyzeOptions
+from callscope.options import AnalyzeOptions, AsrEngine
 from callscope.sagemaker_steps.bundle import CallBundle, bundles_in
 from callscope.sagemaker_steps.contract import input_dir, output_dir
 from callscope.sagemaker_steps.step import (
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 def transcribe(args: argparse.Namespace) -> StepReport:
     options = options_from(args)
-    if options.asr == "transcribe":
+    if options.asr == AsrEngine.TRANSCRIBE:
         return transcribe_with_service(options)
     transcriber = load_transcriber(options)
 

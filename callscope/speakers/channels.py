@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from callscope.audio.decode import DecodedAudio
-from callscope.model import Role, Speaker
+from callscope.model import Role, Separation, Speaker
 from callscope.options import SpeakerOptions
 
 MONO_DISPLAY_NAME = "Speaker (mono, not diarized)"
@@ -28,7 +28,7 @@ class SpeakerTrack:
 @dataclass
 class SpeakerLayout:
     tracks: list[SpeakerTrack]
-    separation: str  # "channels", "diarization" (set by speakers/mono.py) or "none"
+    separation: Separation  # "diarization" is set by the diarizing stage
     warnings: list[str]
 
 

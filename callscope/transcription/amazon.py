@@ -28,7 +28,7 @@ from callscope.aws.transcribe_requests import CallAnalyticsJobRequest, JobReques
 from callscope.aws.transcribe_runs import PollPolicy, run_job, start_job
 from callscope.errors import InputError
 from callscope.model import TranscriptionJob
-from callscope.options import AmazonTranscribeOptions, SpeakerOptions
+from callscope.options import AmazonTranscribeOptions, SpeakerOptions, TranscribeApi
 from callscope.speakers.channels import is_fake_stereo
 
 # Errors on which starting the remaining jobs ahead is pointless: each call then starts its own job
@@ -88,7 +88,7 @@ class AmazonTranscribeService:
 
     def uses_call_analytics(self, audio: DecodedAudio) -> bool:
         api = self.options.api
-        return api == "analytics" or (api == "auto" and self.separate_channels(audio))
+        return api == TranscribeApi.ANALYTICS or (api == TranscribeApi.AUTO and self.separate_channels(audio))
 
     def separate_channels(self, audio: DecodedAudio) -> bool:
         """Whether each channel is a participant: stereo, and not the same signal twice.
