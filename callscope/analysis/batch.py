@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import suppress
+from contextlib import closing, suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from multiprocessing import get_context
@@ -28,8 +28,8 @@ from pathlib import Path
 from queue import Empty
 from typing import TYPE_CHECKING
 
-from callscope.analysis.call import analyze_call, analyze_call_with_service, analyze_transcript
-from callscope.analysis.engines import Engines, load_engines
+from callscope.analysis.call import analyze
+from callscope.analysis.engines import Engines, load_engines, load_transcribe_service
 from callscope.analysis.stages import load_audio
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable, file_sha256
 from callscope.aws.errors import AwsServiceError
@@ -38,7 +38,7 @@ from callscope.input_files import files_under
 from callscope.inputs.detect import is_transcript_candidate
 from callscope.inputs.load import check_transcript_readable, is_transcript_path
 from callscope.inputs.roles import RoleMap
-from callscope.options import AnalyzeOptions
+from callscope.options import AnalyzeOptions, AsrEngine
 from callscope.output.writers import output_paths, redacted_audio_request, write_atomic, write_outputs
 from callscope.transcription.amazon import stops_starting
 
@@ -202,18 +202,7 @@ def process_call(
             previous = records.finished(job, sha256)
             if previous is not None:
                 return previous
-        if transcript:
-            conversation = analyze_transcript(job.source, options, engines.enrichers, sha256=sha256, on_stage=on_stage,
-                                              chat=options.chat, insights=engines.insights)
-        elif engines.service is not None:
-            conversation = analyze_call_with_service(job.source, engines.service, options, sha256=sha256,
-                                                     on_stage=on_stage, enrichers=engines.enrichers,
-                                                     insights=engines.insights)
-        else:
-            conversation = analyze_call(
-                job.source, engines.transcriber, options, sha256=sha256, on_stage=on_stage, diarizer=engines.diarizer,
-                enrichers=engines.enrichers, translator=engines.translator, insights=engines.insights,
-            )
+        conversation = analyze(job.source, engines, options, sha256=sha256, on_stage=on_stage)
         audio_copy = None if transcript else redacted_audio_request(job.source, options)
         written = write_outputs(conversation, job.stem, audio_copy)
         result = CallResult(
@@ -301,6 +290,49 @@ def run_serial(
     for job in jobs:
         stage_hook = (lambda stage, job=job: on_stage(job, stage)) if on_stage else None
         yield process_call(job, engines, options, records, force, stage_hook)
+
+
+StageListener = Callable[["int | None", CallJob, str], None]
+
+
+def analyze_many(
+    calls: list[CallJob], options: AnalyzeOptions, out_dir: Path, *, jobs: int = 1, force: bool = False,
+    on_stage: StageListener | None = None, on_status: Callable[[str], None] | None = None,
+    warnings: list[str] | None = None,
+) -> Iterator[CallResult]:
+    """The batch, with no user interface: each call's result as it is done (in the order they finish
+    with `jobs` > 1). `on_status(text)` hears what the run does before its calls (loading the models,
+    starting workers); `on_stage(worker, call, stage)` each call's stages (worker None in this
+    process); warnings about the run as a whole are added to `warnings`. ModelError (the models
+    cannot load) ends it; closing it stops its workers at once."""
+    status = on_status or (lambda text: None)
+    heard = on_stage or (lambda worker, call, stage: None)
+    records = completion_records(out_dir, options)
+
+    def start_jobs(service: AmazonTranscribeService) -> None:
+        service.check_bucket()  # an unreachable bucket stops the run here, in one line
+        started = start_service_jobs(calls, service, options, records, force,
+                                     lambda call: heard(None, call, "starting its Amazon Transcribe job"))
+        if warnings is not None:
+            warnings.extend(started)
+
+    if jobs == 1:
+        status(f"loading models ({_recogniser(options)})")
+        engines = load_engines(options)
+        if engines.service is not None:
+            start_jobs(engines.service)
+        stream = run_serial(calls, engines, options, records, force, lambda call, stage: heard(None, call, stage))
+    else:
+        if options.asr == AsrEngine.TRANSCRIBE:
+            start_jobs(load_transcribe_service(options))
+        status(f"starting {jobs} workers")
+        stream = run_parallel(calls, options, out_dir, jobs, force, heard)
+    with closing(stream):  # however the caller's loop ends, the workers end with it, not after their calls
+        yield from stream
+
+
+def _recogniser(options: AnalyzeOptions) -> str:
+    return "Amazon Transcribe" if options.asr == AsrEngine.TRANSCRIBE else options.transcription.model
 
 
 # ---- parallel: one transcriber per worker process, loaded once -------------------------------

@@ -1,6 +1,7 @@
 """One call through every stage: decode → speakers → words → turns → analytics.
 
-Transcript inputs (chats, Transcribe documents) skip the audio stages: `analyze_transcript`.
+`analyze` takes any call: a recording through the local models (`analyze_call`) or Amazon Transcribe
+(`analyze_call_with_service`), or a chat or transcript, which skips the audio stages (`analyze_transcript`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from callscope.analysis.engines import Engines
 from callscope.analysis.stages import (
     RecognisedSpeech,
     SpeakerTimeline,
@@ -29,7 +31,7 @@ from callscope.analytics.loudness import loudness_per_second
 from callscope.analytics.talk_time import non_talk_periods, speaker_talk_time
 from callscope.audio.decode import DecodedAudio
 from callscope.enrichment import Enricher
-from callscope.inputs.load import load_transcript
+from callscope.inputs.load import is_transcript_path, load_transcript
 from callscope.inputs.options import ChatOptions
 from callscope.inputs.source_analytics import enrich_keeping_source
 from callscope.metadata import metadata_from_filename
@@ -48,6 +50,22 @@ if TYPE_CHECKING:
 from callscope.turns import build_turns, split_at_pauses
 
 StageHook = Callable[[str], None]
+
+
+def analyze(source: Path, engines: Engines, options: AnalyzeOptions = AnalyzeOptions(), *,
+            sha256: str | None = None, on_stage: StageHook | None = None) -> Conversation:
+    """One call, whatever it is: a recording (through the local models, or Amazon Transcribe when
+    `engines` holds its service), a chat or an existing transcript. Raises a CallError (one line) for
+    anything wrong with the call; `on_stage` hears each stage's name as it starts."""
+    if is_transcript_path(source):
+        return analyze_transcript(source, options, engines.enrichers, sha256=sha256, on_stage=on_stage,
+                                  chat=options.chat, insights=engines.insights)
+    if engines.service is not None:
+        return analyze_call_with_service(source, engines.service, options, sha256=sha256, on_stage=on_stage,
+                                         enrichers=engines.enrichers, insights=engines.insights)
+    return analyze_call(source, engines.transcriber, options, sha256=sha256, on_stage=on_stage,
+                        diarizer=engines.diarizer, enrichers=engines.enrichers, translator=engines.translator,
+                        insights=engines.insights)
 
 
 def analyze_call(

@@ -24,27 +24,17 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from callscope.analysis.batch import (
-    CallJob,
-    CallResult,
-    completion_records,
-    discover,
-    run_parallel,
-    run_serial,
-    start_service_jobs,
-    write_failures,
-)
-from callscope.analysis.engines import load_engines, load_transcribe_service
+from callscope.analysis.batch import CallJob, CallResult, analyze_many, discover, write_failures
 from callscope.cli.console_text import shown
 from callscope.errors import CallscopeError
 from callscope.inputs.load import is_transcript_path
-from callscope.options import AnalyzeOptions, AsrEngine
+from callscope.options import AnalyzeOptions
 from callscope.output.writers import remove_stale_partial_files
 from callscope.store.analyzed import store_call_outputs
 from callscope.store.base import Store
 
 if TYPE_CHECKING:
-    from callscope.transcription.amazon import AmazonTranscribeService
+    pass
 
 _STATUS_STYLE = {"done": "green", "skipped": "dim", "failed": "bold red"}
 
@@ -76,7 +66,6 @@ def run_analyze(
         raise NoInputs("No recordings, chats or transcripts found in: " + ", ".join(str(path) for path in inputs))
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_partial_files(out_dir)  # litter of a killed run; its results were never complete
-    records = completion_records(out_dir, options)
     results: list[CallResult] = list(failed_before or [])
     run_warnings: list[str] = []  # about the run, not one call
     stored = 0
@@ -92,27 +81,18 @@ def run_analyze(
             for result in results:
                 progress.console.print(_status_line(result))
 
-        def show_stage(call: CallJob, stage: str) -> None:
-            progress.update(task, description=f"{shown(call.source.name)}: {escape(stage)}")
-
-        def start_jobs(service: AmazonTranscribeService) -> None:
-            service.check_bucket()  # an unreachable bucket stops the run here, in one line
-            run_warnings.extend(start_service_jobs(
-                calls, service, options, records, force,
-                lambda call: show_stage(call, "starting its Amazon Transcribe job")))
-
-        try:
-            if jobs == 1:
-                progress.update(task, description=f"loading models ({escape(_recogniser(options))})")
-                engines = load_engines(options)
-                if engines.service is not None:
-                    start_jobs(engines.service)
-                stream = run_serial(calls, engines, options, records, force, show_stage)
+        def show(worker: int | None, call: CallJob, stage: str) -> None:
+            if worker is None:  # this process: the main row says what it does
+                progress.update(task, description=f"{shown(call.source.name)}: {escape(stage)}")
             else:
-                if options.asr == AsrEngine.TRANSCRIBE:
-                    start_jobs(load_transcribe_service(options))
-                progress.update(task, description=f"starting {jobs} workers")
-                stream = run_parallel(calls, options, out_dir, jobs, force, workers.show)
+                workers.show(worker, call, stage)
+
+        def show_status(text: str) -> None:
+            progress.update(task, description=escape(text))
+
+        stream = analyze_many(calls, options, out_dir, jobs=jobs, force=force, on_stage=show, on_status=show_status,
+                              warnings=run_warnings)
+        try:
             with closing(stream):  # however the loop ends, the workers end with it, not after their calls
                 for result in stream:
                     results.append(result)
@@ -200,10 +180,6 @@ class _WorkerRows:
             if source == result.source:
                 label = f"  worker {list(self.rows).index(worker) + 1}: "
                 self.progress.update(self.rows[worker], description=f"{label}waiting for a call")
-
-
-def _recogniser(options: AnalyzeOptions) -> str:
-    return "Amazon Transcribe" if options.asr == AsrEngine.TRANSCRIBE else options.transcription.model
 
 
 def _store(store: Store, result: CallResult) -> bool:
