@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from callscope.audio.decode import AUDIO_EXTENSIONS, check_readable
-from callscope.errors import InputError
 from callscope.sagemaker_steps.bundle import CallBundle
 from callscope.sagemaker_steps.contract import host_name, input_dir, output_dir
 from callscope.sagemaker_steps.step import StepReport, finish, main_guard
@@ -26,8 +25,8 @@ def prepare(source_uri: str = "") -> StepReport:
                 continue
             bundle.write(target)
             report.done += 1
-        except InputError as error:
-            report.failures.append({"file": relative, "step": "prepare", "error": error.problem, "kind": error.kind})
+        except Exception as error:  # this file: reported, the others go on
+            report.failed(relative, error)
     finish(report, target)
     return report
 

@@ -37,6 +37,11 @@ class StepReport:
     skipped: int = 0
     failures: list[dict] = field(default_factory=list)
 
+    def failed(self, source: str, error: Exception) -> None:
+        """One call failed: listed as the local batch lists it (CallFailure.of), the other calls go on."""
+        failure = CallFailure.of(error)
+        self.failures.append({"file": source, "step": self.step, "error": failure.problem, "kind": failure.kind})
+
 
 def analysis_arguments(parser: argparse.ArgumentParser, flags: tuple[Flag, ...] = STEP_FLAGS
                        ) -> argparse.ArgumentParser:
@@ -80,9 +85,7 @@ def run_over_bundles(
         except (ModelError, TranscribeRequestError):  # the step's settings: every call would fail alike
             raise
         except Exception as error:  # this call's file or job, or a bug: reported, the others go on
-            failure = CallFailure.of(error)
-            report.failures.append({"file": bundle.source, "step": step, "error": failure.problem,
-                                    "kind": failure.kind})
+            report.failed(bundle.source, error)
     # Earlier steps' failure lists travel on, so the last step's output lists every failed call.
     for earlier in source.glob("failures-*.jsonl"):
         shutil.copy(earlier, target / earlier.name)
