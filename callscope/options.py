@@ -282,6 +282,9 @@ class AnalyzeOptions:
     # "embedded" diarizes mono calls with the models shipped in callscope, "pyannote" with
     # pyannote.audio (an optional extra); "none" keeps one speaker.
     diarizer: DiarizerName = DiarizerName.EMBEDDED
+    # The embedded diarizer's models from an unpacked model package (the SageMaker steps' model
+    # channel); "": the ones installed with callscope.
+    diarizer_models: str = ""
     pyannote: PyannoteOptions = field(default_factory=PyannoteOptions)
     speaker_count: SpeakerCount = field(default_factory=SpeakerCount)
     role_phrases: RolePhrases | None = None  # None: the phrases shipped with callscope
@@ -302,6 +305,8 @@ class AnalyzeOptions:
         settings["transcription"].pop("cpu_threads")
         if self.transcription.vocabulary is None:  # results of earlier versions, without the option, stay valid
             settings["transcription"].pop("vocabulary")
+        if not self.diarizer_models:  # the same: the installed models
+            settings.pop("diarizer_models")
         # pyannote's settings change nothing unless it diarizes
         if self.diarizer != DiarizerName.PYANNOTE or self.asr == AsrEngine.TRANSCRIBE:
             settings.pop("pyannote")

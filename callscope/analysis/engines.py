@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from callscope.enrichment import Enricher
@@ -81,7 +82,8 @@ def load_diarizer(options: AnalyzeOptions) -> Diarizer | None:
     if options.diarizer == DiarizerName.EMBEDDED:
         from callscope.speakers.embedded import EmbeddedDiarizer
 
-        return EmbeddedDiarizer(threads=options.transcription.threads)
+        return EmbeddedDiarizer(threads=options.transcription.threads,
+                                model_dir=Path(options.diarizer_models) if options.diarizer_models else None)
     if options.diarizer == DiarizerName.PYANNOTE:
         from callscope.speakers.pyannote_backend import PyannoteDiarizer
 

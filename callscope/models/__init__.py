@@ -6,12 +6,21 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from callscope.errors import ModelError
+
 if TYPE_CHECKING:
     import onnxruntime
 
 
-def model_file(name: str) -> Path:
-    return Path(str(resources.files("callscope.models").joinpath(name)))
+def model_file(name: str, directory: Path | None = None) -> Path:
+    """A model file installed with callscope, or the one of that name in `directory` (an unpacked model
+    package, callscope.model_package); ModelError (one line) when the directory lacks it."""
+    if directory is None:
+        return Path(str(resources.files("callscope.models").joinpath(name)))
+    path = Path(directory) / name
+    if not path.is_file():
+        raise ModelError(f"{directory}: no {name} in the model package")
+    return path
 
 
 def cpu_session(path: Path, threads: int | None = None) -> onnxruntime.InferenceSession:

@@ -10,6 +10,7 @@ import argparse
 from callscope.analysis.engines import load_diarizer
 from callscope.analysis.stages import diarize_call, load_audio
 from callscope.options import AsrEngine
+from callscope.sagemaker_steps.model_channel import with_channel_models
 from callscope.sagemaker_steps.step import (
     StepReport,
     analysis_arguments,
@@ -20,7 +21,7 @@ from callscope.sagemaker_steps.step import (
 
 
 def diarize(args: argparse.Namespace) -> StepReport:
-    options = options_from(args)
+    options = with_channel_models(options_from(args))  # the pipeline's model package, if it gives one
     if options.asr == AsrEngine.TRANSCRIBE:
         return bundles_in_bundles_out("diarize", lambda bundle, audio_path: bundle)
     diarizer = load_diarizer(options)

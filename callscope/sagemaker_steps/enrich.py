@@ -23,6 +23,7 @@ from callscope.options import AnalyzeOptions
 from callscope.output.writers import output_paths, redacted_audio_request, write_outputs
 from callscope.sagemaker_steps.bundle import CallBundle
 from callscope.sagemaker_steps.contract import input_dir, output_dir
+from callscope.sagemaker_steps.model_channel import with_channel_models
 from callscope.sagemaker_steps.step import (
     StepReport,
     analysis_arguments,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 def enrich(args: argparse.Namespace) -> StepReport:
     # The enrich step's own flags on top of every step's (ENRICH_FLAGS set enrichment and insights only).
-    options = options_from_values(vars(args), ENRICH_FLAGS, base=options_from(args))
+    options = with_channel_models(options_from_values(vars(args), ENRICH_FLAGS, base=options_from(args)))
     enrichers = load_enrichers(options)
     insights = load_insights(options)
     results = output_dir("results")

@@ -27,6 +27,7 @@ from callscope.errors import InputError
 from callscope.options import AnalyzeOptions, AsrEngine
 from callscope.sagemaker_steps.bundle import CallBundle, bundles_in
 from callscope.sagemaker_steps.contract import input_dir, output_dir
+from callscope.sagemaker_steps.model_channel import with_channel_models
 from callscope.sagemaker_steps.step import (
     LOCAL_S3_VARIABLE,
     StepReport,
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
 
 def transcribe(args: argparse.Namespace) -> StepReport:
-    options = options_from(args)
+    options = with_channel_models(options_from(args))  # the pipeline's model package, if it gives one
     if options.asr == AsrEngine.TRANSCRIBE:
         return transcribe_with_service(options)
     transcriber = load_transcriber(options)

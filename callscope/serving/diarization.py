@@ -16,6 +16,7 @@ from callscope.analysis.stages import SpeakerTimeline, diarize_call, load_audio
 from callscope.options import AnalyzeOptions, PyannoteOptions
 from callscope.serving.inputs import Invocation, RequestError, integer
 from callscope.speakers.diarization import Diarizer, SpeakerCount
+from callscope.speakers.embedded import SEGMENTATION_FILE
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ class DiarizationModel:
 
 
 def load(model_dir: Path, threads: int = 0, device: str = "auto") -> DiarizationModel:
-    """pyannote when `model_dir` holds a pipeline's config.yaml, the embedded diarizer otherwise."""
+    """pyannote when `model_dir` holds a pipeline's config.yaml; the embedded diarizer, with the models
+    of `model_dir` when it holds them (a model package) or else those installed with callscope."""
     options = AnalyzeOptions()
     options = replace(options, transcription=replace(options.transcription, cpu_threads=threads))
     if (model_dir / "config.yaml").is_file():
@@ -82,4 +84,6 @@ def load(model_dir: Path, threads: int = 0, device: str = "auto") -> Diarization
             torch.set_num_threads(threads)
         options = replace(options, diarizer="pyannote",
                           pyannote=PyannoteOptions(pipeline=str(model_dir), device=device))
+    elif (model_dir / SEGMENTATION_FILE).is_file():
+        options = replace(options, diarizer_models=str(model_dir))
     return DiarizationModel(load_diarizer(options), options)

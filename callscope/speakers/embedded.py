@@ -19,6 +19,7 @@ With `--speakers auto` the count was right on 42 of 60 real 2-4 speaker clips (s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -62,6 +63,9 @@ class CountCriterion:
     min_speech_secs: float = 2.5
 
 
+SEGMENTATION_FILE = "segmentation-3.0.onnx"
+
+
 class EmbeddedDiarizer:
     name = "embedded"
 
@@ -76,9 +80,10 @@ class EmbeddedDiarizer:
         batch: int = 4,
         resegmentation: ResegmentationOptions | None = ResegmentationOptions(),  # None: first pass only
         counting: CountCriterion = CountCriterion(),
+        model_dir: Path | None = None,  # an unpacked model package; None: the models installed with callscope
     ) -> None:
-        self.segmentation = cpu_session(model_file("segmentation-3.0.onnx"), threads)
-        self.encoder = SpeakerEncoder(threads)
+        self.segmentation = cpu_session(model_file(SEGMENTATION_FILE, model_dir), threads)
+        self.encoder = SpeakerEncoder(threads, model_dir)
         self.step_secs = step_secs
         self.min_clean_secs = min_clean_secs
         self.min_any_secs = min_any_secs

@@ -6,6 +6,8 @@ power 2) rewritten in numpy: it matches librosa to 2e-7, so neither librosa nor 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from callscope.models import cpu_session, model_file
@@ -67,11 +69,14 @@ def mel_frames(samples: np.ndarray) -> np.ndarray:
     return out
 
 
+ENCODER_FILE = "resemblyzer_ge2e.onnx"
+
+
 class SpeakerEncoder:
     """GE2E encoder: one L2-normalised 256-d embedding per sequence of mel frames."""
 
-    def __init__(self, threads: int = 1) -> None:
-        self.session = cpu_session(model_file("resemblyzer_ge2e.onnx"), threads)
+    def __init__(self, threads: int = 1, model_dir: Path | None = None) -> None:
+        self.session = cpu_session(model_file(ENCODER_FILE, model_dir), threads)
 
     def embed(self, sequences: list[np.ndarray], partial_step: int = 80, batch: int = 128) -> np.ndarray:
         """Cut each sequence into 1.6 s partials (short ones repeated to fill one), embed them
