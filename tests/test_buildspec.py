@@ -21,7 +21,7 @@ yaml = pytest.importorskip("yaml", reason="PyYAML comes with the dev extra (moto
 ROOT = Path(__file__).resolve().parents[1]
 BUILDSPEC = ROOT / "buildspec.yml"
 SETUP = ROOT / "setup.py"
-PIPELINE_MODULE = "pipelines.post_call_analytics.pipeline"
+PIPELINE_MODULE = "pipelines.model_build.pipeline"
 # Console scripts the buildspec may call: the pipeline's two (as in the SageMaker project templates)
 # and promotion's. Anything else it runs must be a tool of the CodeBuild image.
 PROJECT_SCRIPTS = {"run-pipeline", "get-pipeline-definition", "promote-models"}
@@ -235,6 +235,7 @@ def test_dry_run_tests_before_push_and_tags_images_with_the_commit(spec, tmp_pat
             "base_job_prefix": spec["env"]["variables"]["BASE_JOB_PREFIX"],
             "diarization_image_uri": images["diarization"],
             "transcription_image_uri": images["transcription"],
+            "commit": COMMIT,  # recorded on the model packages it registers
         }
     assert option(calls[run], "--role-arn") == FAKE_ENV["SAGEMAKER_PIPELINE_ROLE_ARN"]
     tags = {tag["Key"]: tag["Value"] for tag in json.loads(option(calls[run], "--tags"))}

@@ -24,13 +24,14 @@ from tests.conftest import DATA  # noqa: E402
 REPOSITORY = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPOSITORY / "notebooks" / "post_call_analytics.ipynb"
 
-STEPS = {
-    "Prepare": "Processing", "Diarize": "Processing", "Transcribe": "Processing", "Enrich": "Processing",
+STEPS = {  # the model build
+    "PackageModels": "Processing",
     "PrepareLabelled": "Processing", "DiarizeLabelled": "Processing", "TranscribeLabelled": "Processing",
     "EnrichLabelled": "Processing", "Evaluate": "Processing", "CheckWERAndDER": "Condition",
     "RegisterDiarizationModel": "RegisterModel", "RegisterTranscriptionModel": "RegisterModel",
     "MetricsOutOfBounds": "Fail",
 }
+BATCH_STEPS = {"Prepare": "Processing", "Diarize": "Processing", "Transcribe": "Processing", "Enrich": "Processing"}
 
 # Loaded by every Python process the notebook starts (its kernel, the pipeline's processing steps): a
 # connection or name lookup to anything but this machine is refused and written to a log the test reads.
@@ -184,10 +185,11 @@ def test_charts_are_drawn_and_sentiment_is_not_pretended(executed):
 def test_the_pipeline_definition_lists_every_step_and_parameter(executed):
     notebook, _, _ = executed
     summary = _summary(notebook, "pipeline-steps")
-    assert summary["steps"] == STEPS
-    assert {"InputCalls", "LabelledSet", "OutputPrefix", "MaxWER", "MaxDER"} <= set(summary["parameters"])
-    (steps_table, _parameters) = _outputs_of_type(_cell(notebook, "pipeline-steps"), "text/html")
-    assert all(name in steps_table for name in STEPS)
+    assert summary["steps"] == STEPS and summary["batch_steps"] == BATCH_STEPS
+    assert {"LabelledSet", "OutputPrefix", "MaxWER", "MaxDER"} <= set(summary["parameters"])
+    assert "InputCalls" in summary["batch_parameters"]
+    (steps_table, batch_table, _parameters) = _outputs_of_type(_cell(notebook, "pipeline-steps"), "text/html")
+    assert all(name in steps_table for name in STEPS) and all(name in batch_table for name in BATCH_STEPS)
 
 
 def test_the_local_run_evaluates_and_passes_the_gate(executed):
@@ -197,6 +199,7 @@ def test_the_local_run_evaluates_and_passes_the_gate(executed):
     assert set(summary["steps"]) == set(STEPS)
     assert summary["steps"]["MetricsOutOfBounds"] == "Skipped"
     assert all(status == "Succeeded" for name, status in summary["steps"].items() if name != "MetricsOutOfBounds")
+    assert summary["batch_steps"] == {name: "Succeeded" for name in BATCH_STEPS}
     metrics = summary["metrics"]
     # tiny.en's WER and the embedded diarizer's DER on the pyannote sample (as tests/test_pipeline_local_run.py)
     assert 0.05 < metrics["wer"] < 0.30 and 0.03 < metrics["der"] < 0.10

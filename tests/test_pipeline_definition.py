@@ -1,5 +1,7 @@
-"""The SageMaker Pipeline definition: its structure, that every step's arguments are ones its entry
-point accepts, and upsert/start against moto (nothing reaches the network)."""
+"""The two SageMaker Pipeline definitions: model build (package, evaluate, register) and the batch run
+(approved models only). Their structure, that the registered model data is what the evaluated steps
+read, that every step's arguments are ones its entry point accepts, and upsert/start against moto
+(nothing reaches the network)."""
 
 from __future__ import annotations
 
@@ -17,17 +19,32 @@ from pipelines.post_call_analytics.layout import ENTRYPOINT_DIR  # noqa: E402
 
 ROLE = "arn:aws:iam::123456789012:role/callscope-pipeline"
 REPOSITORY = Path(__file__).resolve().parents[1]
-KWARGS = {
-    "region": "us-east-1", "role": ROLE, "default_bucket": "callscope-test", "pipeline_name": "callscope-test",
-    "model_package_group_name": "callscope-test", "base_job_prefix": "cs",
+COMMON = {"region": "us-east-1", "role": ROLE, "default_bucket": "callscope-test",
+          "model_package_group_name": "callscope-test", "base_job_prefix": "cs"}
+BUILD_KWARGS = {
+    **COMMON, "pipeline_name": "callscope-test-build", "commit": "c0ffee",
     "diarization_image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/callscope-diarization:abc123",
     "transcription_image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/callscope-transcription:abc123",
 }
+KWARGS = {**COMMON, "pipeline_name": "callscope-test"}  # the batch run
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/callscope-{kind}:{version}"
+MODEL_DATA = "s3://callscope-test/cs/model-build/{version}/models/{kind}/model.tar.gz"
+KINDS = ("diarization", "transcription")
+
+
+def _package(client, kind: str, version: str, status: str) -> str:
+    return client.create_model_package(
+        ModelPackageGroupName=f"callscope-test-{kind}", ModelApprovalStatus=status,
+        InferenceSpecification={"Containers": [{"Image": IMAGE.format(kind=kind, version=version),
+                                                "ModelDataUrl": MODEL_DATA.format(kind=kind, version=version)}],
+                                "SupportedContentTypes": ["application/json"],
+                                "SupportedResponseMIMETypes": ["application/json"]})["ModelPackageArn"]
 
 
 @pytest.fixture(scope="module")
 def aws(mocked_aws):
-    # upsert checks that the role exists and trusts SageMaker, as the service would.
+    """The role (upsert checks that it exists and trusts SageMaker, as the service would) and the
+    registry: per group an approved package, then a newer one still pending approval."""
     import boto3
 
     boto3.client("iam").create_role(RoleName="callscope-pipeline", AssumeRolePolicyDocument=json.dumps({
@@ -35,11 +52,17 @@ def aws(mocked_aws):
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
                        "Action": "sts:AssumeRole"}],
     }))
+    client = boto3.client("sagemaker")
+    for kind in KINDS:
+        client.create_model_package_group(ModelPackageGroupName=f"callscope-test-{kind}")
+        _package(client, kind, "approved", "Approved")
+        _package(client, kind, "pending", "PendingManualApproval")
+    return client
 
 
 @pytest.fixture(scope="module")
 def pipeline(aws):
-    """Built once per module: the SDK takes seconds to build it."""
+    """The batch run, built once per module (the SDK takes seconds): it asks moto's registry."""
     from pipelines.post_call_analytics.pipeline import get_pipeline
 
     return get_pipeline(**KWARGS)
@@ -50,6 +73,13 @@ def definition(pipeline) -> dict:
     return json.loads(pipeline.definition())
 
 
+@pytest.fixture(scope="module")
+def build_definition(aws) -> dict:
+    from pipelines.model_build.pipeline import get_pipeline
+
+    return json.loads(get_pipeline(**BUILD_KWARGS).definition())
+
+
 def _steps(definition: dict) -> dict[str, dict]:
     steps = {step["Name"]: step for step in definition["Steps"]}
     for condition in [step for step in definition["Steps"] if step["Type"] == "Condition"]:
@@ -57,36 +87,110 @@ def _steps(definition: dict) -> dict[str, dict]:
     return steps
 
 
-def test_steps_chain_through_s3_and_shard_the_calls(definition):
+def _inputs(step: dict) -> dict:
+    return {channel["InputName"]: channel["S3Input"] for channel in step["Arguments"]["ProcessingInputs"]}
+
+
+def _arguments(step: dict) -> dict:
+    arguments = step["Arguments"]["AppSpecification"]["ContainerArguments"]
+    return dict(zip(arguments[::2], arguments[1::2]))
+
+
+def test_the_batch_steps_chain_through_s3_and_shard_the_calls(definition):
     steps = _steps(definition)
     assert {name: step["Type"] for name, step in steps.items()} == {
-        **{f"{stage}{chain}": "Processing" for stage in ("Prepare", "Diarize", "Transcribe", "Enrich")
-           for chain in ("", "Labelled")},
-        "Evaluate": "Processing", "CheckWERAndDER": "Condition", "RegisterDiarizationModel": "RegisterModel",
-        "RegisterTranscriptionModel": "RegisterModel", "MetricsOutOfBounds": "Fail",
-    }
+        stage: "Processing" for stage in ("Prepare", "Diarize", "Transcribe", "Enrich")}  # registers nothing
     for stage, previous in (("Diarize", "Prepare"), ("Transcribe", "Diarize"), ("Enrich", "Transcribe")):
-        (channel,) = steps[stage]["Arguments"]["ProcessingInputs"]
-        assert channel["S3Input"]["S3Uri"] == {
-            "Get": f"Steps.{previous}.ProcessingOutputConfig.Outputs['bundles'].S3Output.S3Uri"}
-        assert channel["S3Input"]["S3DataDistributionType"] == "ShardedByS3Key"
+        channel = _inputs(steps[stage])["bundles"]
+        assert channel["S3Uri"] == {"Get": f"Steps.{previous}.ProcessingOutputConfig.Outputs['bundles'].S3Output.S3Uri"}
+        assert channel["S3DataDistributionType"] == "ShardedByS3Key"
         count = steps[stage]["Arguments"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"]
         assert count == {
             "Get": f"Parameters.{ {'Diarize': 'Diarization', 'Transcribe': 'Transcription', 'Enrich': 'Enrich'}[stage]}"
                    "InstanceCount"}
-    images = {name: step["Arguments"]["AppSpecification"]["ImageUri"] for name, step in steps.items()
-              if step["Type"] == "Processing"}
-    assert images.pop("Diarize") == images.pop("DiarizeLabelled") == {"Get": "Parameters.DiarizationImageUri"}
-    assert set(map(json.dumps, images.values())) == {json.dumps({"Get": "Parameters.TranscriptionImageUri"})}
     transcribe = steps["Transcribe"]["Arguments"]["ProcessingResources"]["ClusterConfig"]
     assert transcribe["InstanceType"] == {"Get": "Parameters.TranscriptionInstanceType"}
     parameters = {p["Name"]: p for p in definition["Parameters"]}
     assert parameters["TranscriptionInstanceType"]["DefaultValue"].startswith("ml.g")  # a GPU by default
-    assert parameters["DiarizationImageUri"]["DefaultValue"] == KWARGS["diarization_image_uri"]
 
 
-def test_every_step_runs_an_entry_point_that_accepts_its_arguments(definition):
+def test_the_batch_runs_the_latest_approved_models_and_nothing_else(definition):
+    """Not the newer package still pending approval, and not as parameters an execution could change."""
+    steps = _steps(definition)
+    images = {name: step["Arguments"]["AppSpecification"]["ImageUri"] for name, step in steps.items()}
+    assert images == {"Prepare": IMAGE.format(kind="transcription", version="approved"),
+                      "Diarize": IMAGE.format(kind="diarization", version="approved"),
+                      "Transcribe": IMAGE.format(kind="transcription", version="approved"),
+                      "Enrich": IMAGE.format(kind="transcription", version="approved")}
+    models = {name: _inputs(step).get("model", {}).get("S3Uri") for name, step in steps.items()}
+    assert models == {"Prepare": None, "Diarize": MODEL_DATA.format(kind="diarization", version="approved"),
+                      "Transcribe": MODEL_DATA.format(kind="transcription", version="approved"),
+                      "Enrich": MODEL_DATA.format(kind="transcription", version="approved")}
+    assert not {"DiarizationImageUri", "TranscriptionImageUri", "DiarizationModelData", "TranscriptionModelData",
+                "ModelApprovalStatus"} & {p["Name"] for p in definition["Parameters"]}
+
+
+def test_with_no_approved_package_the_batch_pipeline_is_one_line_and_exit_2(aws, capsys):
+    from pipelines.post_call_analytics.cli import get_pipeline_definition
+
+    with pytest.raises(SystemExit) as stopped:
+        get_pipeline_definition(["--kwargs", json.dumps({**KWARGS, "model_package_group_name": "nobody"})])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: model package group nobody-diarization has no Approved package: run the model-build pipeline "
+        "and approve what it registered (docs/AWS.md) before running the batch pipeline")
+
+
+def test_the_build_pipeline_registers_exactly_the_model_data_its_evaluated_steps_read(build_definition):
+    steps = _steps(build_definition)
+    assert {name: step["Type"] for name, step in steps.items()} == {
+        "PackageModels": "Processing",
+        **{f"{stage}Labelled": "Processing" for stage in ("Prepare", "Diarize", "Transcribe", "Enrich")},
+        "Evaluate": "Processing", "CheckWERAndDER": "Condition", "RegisterDiarizationModel": "RegisterModel",
+        "RegisterTranscriptionModel": "RegisterModel", "MetricsOutOfBounds": "Fail",
+    }
+    read = {kind: _inputs(steps[step])["model"]["S3Uri"]
+            for kind, step in (("diarization", "DiarizeLabelled"), ("transcription", "TranscribeLabelled"))}
+    assert _inputs(steps["EnrichLabelled"])["model"]["S3Uri"] == read["transcription"]  # translation: the same
+    for kind in KINDS:
+        assert read[kind] == {"Std:Join": {"On": "/", "Values": [
+            {"Get": f"Steps.PackageModels.ProcessingOutputConfig.Outputs['{kind}'].S3Output.S3Uri"}, "model.tar.gz"]}}
+        (container,) = steps[f"Register{kind.title()}Model"]["Arguments"]["InferenceSpecification"]["Containers"]
+        assert container["ModelDataUrl"] == read[kind]
+        image = "DiarizationImageUri" if kind == "diarization" else "TranscriptionImageUri"
+        assert container["Image"] == {"Get": f"Parameters.{image}"}
+        ran = steps["DiarizeLabelled" if kind == "diarization" else "TranscribeLabelled"]
+        assert ran["Arguments"]["AppSpecification"]["ImageUri"] == {"Get": f"Parameters.{image}"}
+
+
+def test_the_gate_registers_both_packages_pending_approval_with_their_metrics_and_settings(build_definition):
+    gate = _steps(build_definition)["CheckWERAndDER"]["Arguments"]
+    left = [condition["LeftValue"]["Std:JsonGet"] for condition in gate["Conditions"]]
+    assert [item["Path"] for item in left] == ["metrics.wer.value", "metrics.der.value"]
+    assert all(item["PropertyFile"] == {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"} for item in left)
+    assert [c["RightValue"] for c in gate["Conditions"]] == [{"Get": "Parameters.MaxWER"}, {"Get": "Parameters.MaxDER"}]
+    registered = {step["Arguments"]["ModelPackageGroupName"]: step["Arguments"] for step in gate["IfSteps"]}
+    assert set(registered) == {"callscope-test-diarization", "callscope-test-transcription"}
+    for arguments in registered.values():
+        assert arguments["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
+        statistics = arguments["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]["Std:Join"]["Values"]
+        assert statistics == [{"Get": "Steps.Evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"},
+                              "evaluation.json"]
+        metadata = arguments["CustomerMetadataProperties"]
+        assert metadata["Commit"] == "c0ffee"
+        assert {key: metadata[key] for key in ("WhisperModel", "Diarizer", "ComputeType")} == {
+            "WhisperModel": {"Get": "Parameters.WhisperModel"}, "Diarizer": {"Get": "Parameters.Diarizer"},
+            "ComputeType": {"Get": "Parameters.ComputeType"}}
+        assert "metrics.wer.value" in json.dumps(metadata["WER"]) and "metrics.der.value" in json.dumps(metadata["DER"])
+    parameters = {p["Name"]: p["DefaultValue"] for p in build_definition["Parameters"]}
+    assert parameters["ModelApprovalStatus"] == "PendingManualApproval"
+    assert [step["Type"] for step in gate["ElseSteps"]] == ["Fail"]
+
+
+@pytest.mark.parametrize("which", ["definition", "build_definition"])
+def test_every_step_runs_an_entry_point_that_accepts_its_arguments(which, request):
     """Arguments built from parameters must parse with the entry point's own parser (defaults substituted)."""
+    definition = request.getfixturevalue(which)
     defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
 
     def value(item):
@@ -117,7 +221,7 @@ def test_every_step_runs_an_entry_point_that_accepts_its_arguments(definition):
         assert parser_calls, step["Name"]
 
 
-def test_the_asr_choice_reaches_every_analysis_step_and_defaults_to_whisper(definition):
+def test_the_asr_choice_reaches_every_batch_step_and_the_build_always_runs_whisper(definition, build_definition):
     parameters = {p["Name"]: p for p in definition["Parameters"]}
     assert {name: parameters[name]["DefaultValue"] for name in (
         "Asr", "TranscribeBucket", "TranscribeApi", "TranscribeLanguageCode", "TranscribeRoleArn",
@@ -130,38 +234,16 @@ def test_the_asr_choice_reaches_every_analysis_step_and_defaults_to_whisper(defi
     flags = {"--asr": "Asr", "--s3-bucket": "TranscribeBucket", "--transcribe-api": "TranscribeApi",
              "--language-code": "TranscribeLanguageCode", "--transcribe-role-arn": "TranscribeRoleArn",
              "--transcribe-vocabulary": "TranscribeVocabulary", "--language-model": "TranscribeLanguageModel"}
-    steps = _steps(definition)
+    steps, build_steps = _steps(definition), _steps(build_definition)
     for stage in ("Diarize", "Transcribe", "Enrich"):
-        for chain in ("", "Labelled"):
-            arguments = steps[f"{stage}{chain}"]["Arguments"]["AppSpecification"]["ContainerArguments"]
-            given = dict(zip(arguments[::2], arguments[1::2]))
-            expected = {flag: {"Get": f"Parameters.{name}"} for flag, name in flags.items()}
-            if chain == "Labelled":  # the gate scores the images' own models, whatever Asr says
-                expected["--asr"] = "whisper"
-            assert {flag: given[flag] for flag in flags} == expected, stage + chain
-            # Media and results of the jobs under the pipeline's own prefix, outside any execution's.
-            assert given["--s3-prefix"] == f"{KWARGS['base_job_prefix']}/transcribe"
-
-
-def test_the_gate_registers_both_models_pending_approval_with_the_evaluation(definition):
-    gate = _steps(definition)["CheckWERAndDER"]["Arguments"]
-    left = [condition["LeftValue"]["Std:JsonGet"] for condition in gate["Conditions"]]
-    assert [item["Path"] for item in left] == ["metrics.wer.value", "metrics.der.value"]
-    assert all(item["PropertyFile"] == {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"} for item in left)
-    assert [c["RightValue"] for c in gate["Conditions"]] == [{"Get": "Parameters.MaxWER"}, {"Get": "Parameters.MaxDER"}]
-    registered = {step["Arguments"]["ModelPackageGroupName"]: step["Arguments"] for step in gate["IfSteps"]}
-    assert set(registered) == {"callscope-test-diarization", "callscope-test-transcription"}
-    for group, image in (("diarization", "DiarizationImageUri"), ("transcription", "TranscriptionImageUri")):
-        arguments = registered[f"callscope-test-{group}"]
-        assert arguments["ModelApprovalStatus"] == {"Get": "Parameters.ModelApprovalStatus"}
-        (container,) = arguments["InferenceSpecification"]["Containers"]
-        assert container["Image"] == {"Get": f"Parameters.{image}"}
-        statistics = arguments["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]["Std:Join"]["Values"]
-        assert statistics == [{"Get": "Steps.Evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"},
-                              "evaluation.json"]
-    parameters = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
-    assert parameters["ModelApprovalStatus"] == "PendingManualApproval"
-    assert [step["Type"] for step in gate["ElseSteps"]] == ["Fail"]
+        given = _arguments(steps[stage])
+        assert {flag: given[flag] for flag in flags} == {flag: {"Get": f"Parameters.{name}"}
+                                                         for flag, name in flags.items()}, stage
+        # Media and results of the jobs under the pipeline's own prefix, outside any execution's.
+        assert given["--s3-prefix"] == f"{KWARGS['base_job_prefix']}/transcribe"
+        # The gate scores the packaged models, whatever a batch run would choose.
+        labelled = _arguments(build_steps[f"{stage}Labelled"])
+        assert labelled["--asr"] == "whisper" and not (set(flags) - {"--asr"}) & set(labelled)
 
 
 def test_upsert_and_start_send_the_definition_to_sagemaker(pipeline, definition):
@@ -180,26 +262,30 @@ def test_upsert_and_start_send_the_definition_to_sagemaker(pipeline, definition)
         "InputCalls": "s3://callscope-test/batch-7/", "TranscriptionInstanceCount": "4"}
 
 
-def test_get_pipeline_definition_prints_the_same_definition(aws, capsys, definition):
+def test_get_pipeline_definition_prints_the_same_definitions(aws, capsys, definition, build_definition):
     from pipelines.post_call_analytics.cli import get_pipeline_definition
 
     get_pipeline_definition(["--kwargs", json.dumps(KWARGS)])
     assert json.loads(capsys.readouterr().out) == definition
+    get_pipeline_definition(["--module-name", "pipelines.model_build.pipeline", "--kwargs", json.dumps(BUILD_KWARGS)])
+    assert json.loads(capsys.readouterr().out) == build_definition
 
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "pipeline_definition.json"
+SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
-def test_definition_matches_the_reviewed_snapshot(definition):
-    """Any change to the definition shows up in review as a diff of the snapshot.
+@pytest.mark.parametrize("which, snapshot", [("definition", "pipeline_definition.json"),
+                                             ("build_definition", "model_build_definition.json")])
+def test_definitions_match_the_reviewed_snapshots(which, snapshot, request):
+    """Any change to a definition shows up in review as a diff of its snapshot.
 
     After an intended change: UPDATE_SNAPSHOTS=1 pytest tests/test_pipeline_definition.py
     """
-    text = json.dumps(definition, indent=1, sort_keys=True) + "\n"
+    text = json.dumps(request.getfixturevalue(which), indent=1, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS"):
-        SNAPSHOT.parent.mkdir(exist_ok=True)
-        SNAPSHOT.write_text(text)
-    assert SNAPSHOT.read_text() == text, "the pipeline definition changed: review it and update the snapshot"
+        SNAPSHOTS.mkdir(exist_ok=True)
+        (SNAPSHOTS / snapshot).write_text(text)
+    assert (SNAPSHOTS / snapshot).read_text() == text, f"{snapshot}: the definition changed: review it, update it"
 
 
 def test_every_flag_with_a_parameter_is_one_and_reaches_every_analysis_step(definition):
@@ -212,14 +298,13 @@ def test_every_flag_with_a_parameter_is_one_and_reaches_every_analysis_step(defi
             continue
         assert flag.parameter in parameters, flag.name
         readers = ("Enrich",) if flag in ENRICH_FLAGS else ("Diarize", "Transcribe", "Enrich")
-        arguments = steps[readers[0]]["Arguments"]["AppSpecification"]["ContainerArguments"]
-        given = json.dumps(dict(zip(arguments[::2], arguments[1::2]))[flag.option])
-        assert f"Parameters.{flag.parameter}" in given, flag.name
+        for reader in readers:
+            assert f"Parameters.{flag.parameter}" in json.dumps(_arguments(steps[reader])[flag.option]), flag.name
 
 
 def test_a_new_flag_becomes_a_parameter_and_an_argument():
     from callscope.flags import Flag
-    from pipelines.post_call_analytics.pipeline import flag_arguments, flag_parameters
+    from pipelines.processing_steps import flag_arguments, flag_parameters
 
     dummy = Flag("dummy-patience", 1.5, type=float, parameter="DummyPatience")
     switch = Flag("dummy-switch", False, type=bool, parameter="DummySwitch")

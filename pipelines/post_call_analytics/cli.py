@@ -1,8 +1,13 @@
 """Console scripts, as in the SageMaker project templates:
 
-    get-pipeline-definition --module-name pipelines.post_call_analytics.pipeline --kwargs '{...}'
-    run-pipeline --module-name pipelines.post_call_analytics.pipeline --role-arn ARN --kwargs '{...}'
-    run-pipeline-locally --param InputCalls=examples/calls --param LabelledSet=../shared/data/pyannote_sample
+    get-pipeline-definition --module-name pipelines.model_build.pipeline --kwargs '{...}'
+    run-pipeline --module-name pipelines.model_build.pipeline --role-arn ARN --kwargs '{...}'
+    run-pipeline-locally --module-name pipelines.model_build.pipeline \
+        --param LabelledSet=../shared/data/pyannote_sample
+    run-pipeline-locally --param InputCalls=examples/calls --kwargs '{"approved": {...}}'
+
+The default module is the batch pipeline (pipelines.post_call_analytics.pipeline), which runs the
+latest Approved models: building it asks the model registry, unless `approved` names them.
 
 `--kwargs` is a JSON object of get_pipeline's keyword arguments (region, role, default_bucket, ...).
 """
@@ -35,7 +40,12 @@ def _pipeline(module_name: str, kwargs: dict):
         if error.name and (module_name == error.name or module_name.startswith(error.name + ".")):
             _fail(f"--module-name {module_name}: no such module")
         raise
-    return module.get_pipeline(**kwargs)
+    from callscope.errors import CallscopeError
+
+    try:
+        return module.get_pipeline(**kwargs)
+    except CallscopeError as error:  # no Approved model, approved models named wrongly
+        _fail(str(error))
 
 
 @contextmanager
