@@ -238,6 +238,7 @@ def test_dry_run_tests_before_push_and_tags_images_with_the_commit(spec, tmp_pat
             "commit": COMMIT,  # recorded on the model packages it registers
         }
     assert option(calls[run], "--role-arn") == FAKE_ENV["SAGEMAKER_PIPELINE_ROLE_ARN"]
+    assert "--wait" in calls[run]  # a failed model build fails the build
     tags = {tag["Key"]: tag["Value"] for tag in json.loads(option(calls[run], "--tags"))}
     assert tags["callscope:commit"] == COMMIT
     assert option(calls[definition], "--file-name") == "pipeline-definition.json"

@@ -89,6 +89,10 @@ def run_pipeline(argv: list[str] | None = None) -> None:
     parser.add_argument("--tags", type=json.loads, default=[], help='[{"Key": ..., "Value": ...}]')
     parser.add_argument("--parameters", type=json.loads, default={}, help="execution parameters, name -> value")
     parser.add_argument("--no-start", action="store_true", help="only create or update the pipeline")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait for the execution to end; exit 1 unless it Succeeded (CI: a failed model build "
+                             "fails the build)")
+    parser.add_argument("--wait-timeout", type=float, default=4 * 3600.0, help="seconds to wait at most")
     args = parser.parse_args(argv)
     with _pipelines_extra():
         from botocore.exceptions import BotoCoreError, ClientError
@@ -99,9 +103,21 @@ def run_pipeline(argv: list[str] | None = None) -> None:
             print(f"pipeline: {response['PipelineArn']}")
             if not args.no_start:
                 execution = pipeline.start(parameters=args.parameters or None)
-                print(f"execution: {execution.arn if hasattr(execution, 'arn') else execution}")
+                arn = execution.arn if hasattr(execution, "arn") else str(execution)
+                print(f"execution: {arn}")
+                if args.wait:
+                    _wait(pipeline.sagemaker_session.sagemaker_client, arn, args.wait_timeout)
         except (ClientError, BotoCoreError) as error:
             _fail(str(error).splitlines()[0])
+
+
+def _wait(client, arn: str, timeout_secs: float) -> None:
+    from pipelines.post_call_analytics.execution import wait_for_execution
+
+    outcome = wait_for_execution(client, arn, timeout_secs=timeout_secs)
+    if not outcome.succeeded:
+        print(f"error: execution {outcome.status.lower()}: {outcome.detail}", file=sys.stderr)
+        sys.exit(1)
 
 
 def run_pipeline_locally(argv: list[str] | None = None) -> None:
