@@ -280,7 +280,7 @@ def _fingerprint_without_asr(options) -> str:
     settings = dataclasses.asdict(options)
     settings["transcription"].pop("cpu_threads")
     settings["transcription"].pop("vocabulary")
-    for added in ("pyannote", "asr", "amazon_transcribe"):
+    for added in ("pyannote", "asr", "amazon_transcribe", "diarizer_models"):  # options added since
         settings.pop(added)
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
