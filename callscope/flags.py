@@ -146,11 +146,18 @@ ENRICH_FLAGS = (
          convert=_none_if_empty),
 )
 
+# How a SageMaker step judges its own run (every step of the pipelines takes it; no AnalyzeOptions field).
+RUN_FLAGS = (
+    Flag("max-failed-fraction", 0.5, "A step fails when more than this fraction of the calls it tried failed "
+         "(each is still listed); 1 never fails for failed calls.", type=float, fields=None,
+         parameter="MaxFailedFraction"),
+)
+
 # Every analysis step (diarize, transcribe, enrich) takes these.
-STEP_FLAGS = MODEL_FLAGS + TRANSCRIBE_FLAGS
+STEP_FLAGS = MODEL_FLAGS + TRANSCRIBE_FLAGS + RUN_FLAGS
 
 
-ALL_FLAGS = MODEL_FLAGS + LOCAL_FLAGS + TRANSCRIBE_FLAGS + ENRICH_FLAGS
+ALL_FLAGS = MODEL_FLAGS + LOCAL_FLAGS + TRANSCRIBE_FLAGS + ENRICH_FLAGS + RUN_FLAGS
 
 
 def flag_named(name: str) -> Flag:

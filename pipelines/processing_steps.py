@@ -14,7 +14,7 @@ from sagemaker.core.workflow.parameters import Parameter, ParameterFloat, Parame
 from sagemaker.core.workflow.pipeline_context import PipelineSession
 from sagemaker.mlops.workflow.steps import ProcessingStep
 
-from callscope.flags import ENRICH_FLAGS, STEP_FLAGS, Flag, FlagValue
+from callscope.flags import ENRICH_FLAGS, RUN_FLAGS, STEP_FLAGS, Flag, FlagValue
 from callscope.models.package import ARCHIVE
 from callscope.sagemaker_steps.model_channel import MODEL_CHANNEL
 from pipelines.post_call_analytics.layout import ENTRYPOINT_DIR, PROCESSING
@@ -155,7 +155,7 @@ def analysis_chain(make: StepFactory, instances: Instances, models: Models, flag
 
     prepare = make.step(f"Prepare{label}", "prepare", models.transcription_image, instances.prepare_type, 1,
                         {"calls": (calls, False)}, {"bundles": make.output_uri(results_name, "prepared")},
-                        ["--source-uri", calls])
+                        ["--source-uri", calls, *flag_arguments(RUN_FLAGS, flags)])
     diarize = make.step(f"Diarize{label}", "diarize", models.diarization_image, instances.diarization_type,
                         instances.diarization_count,
                         with_model({"bundles": (output_of(prepare, "bundles"), True)}, models.diarization_data),

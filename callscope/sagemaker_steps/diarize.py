@@ -23,7 +23,7 @@ from callscope.sagemaker_steps.step import (
 def diarize(args: argparse.Namespace) -> StepReport:
     options = with_channel_models(options_from(args))  # the pipeline's model package, if it gives one
     if options.asr == AsrEngine.TRANSCRIBE:
-        return bundles_in_bundles_out("diarize", lambda bundle, audio_path: bundle)
+        return bundles_in_bundles_out("diarize", lambda bundle, audio_path: bundle, args.max_failed_fraction)
     diarizer = load_diarizer(options)
 
     def handle(bundle, audio_path):
@@ -31,7 +31,7 @@ def diarize(args: argparse.Namespace) -> StepReport:
         bundle.results["timeline"] = timeline.to_dict()
         return bundle
 
-    return bundles_in_bundles_out("diarize", handle)
+    return bundles_in_bundles_out("diarize", handle, args.max_failed_fraction)
 
 
 def main(argv: list[str] | None = None) -> None:

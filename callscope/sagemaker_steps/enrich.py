@@ -75,7 +75,7 @@ def enrich(args: argparse.Namespace) -> StepReport:
         return all(p.exists() for p in output_paths(_stem(results, CallBundle.read_source(path)), redacted))
 
     report = run_over_bundles("enrich", input_dir("bundles"), results, handle, finished)
-    finish(report, results)
+    finish(report, results, args.max_failed_fraction)
     return report
 
 

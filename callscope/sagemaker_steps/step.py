@@ -102,23 +102,33 @@ def call_audio(bundle: CallBundle) -> Iterator[Path]:
         yield audio
 
 
-def bundles_in_bundles_out(step: str, handle: CallHandler) -> StepReport:
+def bundles_in_bundles_out(step: str, handle: CallHandler, max_failed_fraction: float = 1.0) -> StepReport:
     """A middle step: every bundle of the `bundles` input, handled, into the `bundles` output."""
     target = output_dir("bundles")
     report = run_over_bundles(step, input_dir("bundles"), target, handle)
-    finish(report, target)
+    finish(report, target, max_failed_fraction)
     return report
 
 
-def finish(report: StepReport, target: Path) -> None:
-    """Write the failure list and print one summary line (CloudWatch keeps processing jobs' stdout)."""
+class TooManyFailures(CallscopeError):
+    """More of a step's calls failed than --max-failed-fraction allows: the step fails (one line)."""
+
+
+def finish(report: StepReport, target: Path, max_failed_fraction: float = 1.0) -> None:
+    """Write the failure list and print one summary line (CloudWatch keeps processing jobs' stdout);
+    TooManyFailures when more than `max_failed_fraction` of the calls tried failed: a step whose calls
+    mostly fail points at its settings or its inputs, and must not pass as a success."""
+    failures_file = target / f"failures-{report.step}-{report.host}.jsonl"
     if report.failures:
-        lines = "".join(json.dumps(failure) + "\n" for failure in report.failures)
-        (target / f"failures-{report.step}-{report.host}.jsonl").write_text(lines)
+        failures_file.write_text("".join(json.dumps(failure) + "\n" for failure in report.failures))
     print(f"{report.step} on {report.host}: {report.done} done, {report.skipped} already done, "
           f"{len(report.failures)} failed")
     for failure in report.failures:
         print(f"failed  {failure['file']}: {failure['error']}")
+    tried = report.done + len(report.failures)
+    if tried and len(report.failures) / tried > max_failed_fraction:
+        raise TooManyFailures(f"{report.step}: {len(report.failures)} of {tried} calls failed, more than "
+                              f"--max-failed-fraction {max_failed_fraction:g} allows ({failures_file.name})")
 
 
 def main_guard(run: Callable[[], None]) -> None:

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 def transcribe(args: argparse.Namespace) -> StepReport:
     options = with_channel_models(options_from(args))  # the pipeline's model package, if it gives one
     if options.asr == AsrEngine.TRANSCRIBE:
-        return transcribe_with_service(options)
+        return transcribe_with_service(options, args.max_failed_fraction)
     transcriber = load_transcriber(options)
 
     def handle(bundle, audio_path):
@@ -57,10 +57,10 @@ def transcribe(args: argparse.Namespace) -> StepReport:
         bundle.results["speech"] = speech.to_dict()
         return bundle
 
-    return bundles_in_bundles_out("transcribe", handle)
+    return bundles_in_bundles_out("transcribe", handle, args.max_failed_fraction)
 
 
-def transcribe_with_service(options: AnalyzeOptions) -> StepReport:
+def transcribe_with_service(options: AnalyzeOptions, max_failed_fraction: float = 1.0) -> StepReport:
     """One Amazon Transcribe job per call, every job started first. A job that fails is one line in
     the step's failures, and the next call goes on."""
     service = load_transcribe_service(options)
@@ -78,7 +78,7 @@ def transcribe_with_service(options: AnalyzeOptions) -> StepReport:
         return bundle
 
     _start_every_job(service, decoded)
-    return bundles_in_bundles_out("transcribe", handle)
+    return bundles_in_bundles_out("transcribe", handle, max_failed_fraction)
 
 
 def _start_every_job(service: AmazonTranscribeService,

@@ -29,7 +29,7 @@ from sagemaker.mlops.workflow.model_step import ModelStep
 from sagemaker.mlops.workflow.pipeline import Pipeline
 from sagemaker.serve.model_builder import ModelBuilder
 
-from callscope.flags import MODEL_FLAGS
+from callscope.flags import MODEL_FLAGS, RUN_FLAGS
 from callscope.sagemaker_steps.package_models import FLAGS as PACKAGE_FLAGS
 from pipelines.post_call_analytics.layout import EVALUATION_REPORT
 from pipelines.processing_steps import (
@@ -73,7 +73,7 @@ def build_parameters(default_bucket: str, base_job_prefix: str, diarization_imag
         diarization_image=ParameterString("DiarizationImageUri", default_value=diarization_image_uri),
         transcription_image=ParameterString("TranscriptionImageUri", default_value=transcription_image_uri),
         instances=instance_parameters(),
-        flags=flag_parameters(MODEL_FLAGS, {}),
+        flags=flag_parameters(MODEL_FLAGS + RUN_FLAGS, {}),
         max_wer=ParameterFloat("MaxWER", default_value=0.35),
         max_der=ParameterFloat("MaxDER", default_value=0.25),
         approval_status=ParameterString("ModelApprovalStatus", default_value="PendingManualApproval"),

@@ -22,7 +22,7 @@ from sagemaker.core.workflow.parameters import Parameter, ParameterString
 from sagemaker.core.workflow.pipeline_context import PipelineSession
 from sagemaker.mlops.workflow.pipeline import Pipeline
 
-from callscope.flags import ENRICH_FLAGS, MODEL_FLAGS, TRANSCRIBE_FLAGS
+from callscope.flags import ENRICH_FLAGS, MODEL_FLAGS, RUN_FLAGS, TRANSCRIBE_FLAGS
 from pipelines.post_call_analytics.approved import ApprovedModels, approved_models
 from pipelines.processing_steps import (
     Instances,
@@ -56,7 +56,7 @@ def batch_parameters(default_bucket: str, base_job_prefix: str) -> BatchParamete
         output_prefix=ParameterString("OutputPrefix", default_value=f"{data}/runs"),
         instances=instance_parameters(),
         # Media and results of Amazon Transcribe jobs go to the pipeline's bucket unless told otherwise.
-        flags=flag_parameters(MODEL_FLAGS + ENRICH_FLAGS + TRANSCRIBE_FLAGS, {"s3_bucket": default_bucket}),
+        flags=flag_parameters(MODEL_FLAGS + ENRICH_FLAGS + TRANSCRIBE_FLAGS + RUN_FLAGS, {"s3_bucket": default_bucket}),
     )
 
 
