@@ -342,3 +342,24 @@ def test_diarization_runs_a_pyannote_pipeline_found_in_the_model_directory(tmp_p
         assert len(result["rttm"].splitlines()) == len(result["segments"])
     finally:
         assert server.stop() == 0
+
+
+def test_behind_a_real_time_endpoint_a_body_over_invoke_endpoints_limit_is_one_line(tmp_path_factory, s3):
+    """A real-time endpoint's InvokeEndpoint takes 6 MB: a larger body is refused unread, saying what to do;
+    a call within it is answered."""
+    server = _start("diarization", tmp_path_factory, {**s3, "CALLSCOPE_ENDPOINT": "realtime"})
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as connection:
+            connection.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n"
+                               b"Content-Length: 7340032\r\n\r\n")  # 7 MB announced, none sent
+            reply = connection.makefile("rb").read().decode()
+        status_line, _, body = reply.partition("\r\n\r\n")
+        assert status_line.startswith("HTTP/1.0 413") or status_line.startswith("HTTP/1.1 413")
+        assert json.loads(body) == {"error": "request body of 7340032 bytes is over the 6 MB a real-time endpoint "
+                                             "takes (InvokeEndpoint's limit): use the asynchronous endpoint, or "
+                                             "pass an S3 URI"}
+        status, answer, _ = _request(server.port, "POST", "/invocations", JFK.read_bytes(),
+                                     {"Content-Type": "audio/flac"})
+        assert status == 200 and answer["duration"] > 10
+    finally:
+        assert server.stop() == 0

@@ -2,7 +2,7 @@
 
 SageMaker passes no arguments to `serve`; it configures containers through the environment, so
 every option has an environment variable: SM_MODEL_DIR, SAGEMAKER_BIND_TO_PORT, CALLSCOPE_THREADS,
-CALLSCOPE_DEVICE, CALLSCOPE_READ_TIMEOUT. A flag given on the command line wins.
+CALLSCOPE_DEVICE, CALLSCOPE_READ_TIMEOUT, CALLSCOPE_ENDPOINT. A flag given on the command line wins.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="where the model runs (CALLSCOPE_DEVICE, else auto: a GPU when there is one)")
     parser.add_argument("--max-body-mb", type=int, default=ServerConfig.max_body_bytes // 2**20,
                         help="largest request body; larger calls go by S3 URI")
+    parser.add_argument("--endpoint", choices=("async", "realtime"), default=env("CALLSCOPE_ENDPOINT", "async"),
+                        help="the endpoint type serving it (CALLSCOPE_ENDPOINT, else async): realtime refuses bodies "
+                             "over InvokeEndpoint's 6 MB in one line")
     parser.add_argument("--read-timeout", type=_seconds, default=env("CALLSCOPE_READ_TIMEOUT",
                                                                       f"{ServerConfig.read_timeout_s:g}"),
                         help="seconds a client may send nothing before it is dropped (CALLSCOPE_READ_TIMEOUT, "
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.model_dir.is_dir():
         log(f"model directory {args.model_dir} not found: using the model that ships with callscope")
     config = ServerConfig(host=args.host, port=args.port, max_body_bytes=args.max_body_mb * 2**20,
-                          read_timeout_s=args.read_timeout)
+                          read_timeout_s=args.read_timeout, realtime=args.endpoint == "realtime")
     return serve(config, partial(load, args.model_dir, threads=args.threads, device=args.device))
 
 

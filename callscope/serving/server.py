@@ -39,12 +39,28 @@ class Model(Protocol):
     def invoke(self, invocation: Invocation) -> dict[str, Any]: ...
 
 
+# InvokeEndpoint's payload limit for a real-time endpoint; an asynchronous endpoint takes up to 1 GB
+# (from S3), so calls go to the asynchronous one by default (docs/AWS.md).
+REALTIME_MAX_BODY_BYTES = 6 * 2**20
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     host: str = "0.0.0.0"  # all interfaces: SageMaker connects from outside the container
     port: int = 8080
     max_body_bytes: int = 200 * 2**20  # larger calls go by S3 URI
     read_timeout_s: float = 60.0  # a client silent this long mid-request (or idle between requests) is dropped
+    realtime: bool = False  # behind a real-time endpoint: bodies over InvokeEndpoint's limit are refused
+
+    @property
+    def body_limit(self) -> int:
+        return min(self.max_body_bytes, REALTIME_MAX_BODY_BYTES) if self.realtime else self.max_body_bytes
+
+    def body_too_large(self, length: int) -> str:
+        if self.realtime and length > REALTIME_MAX_BODY_BYTES:
+            return (f"request body of {length} bytes is over the {REALTIME_MAX_BODY_BYTES // 2**20} MB a real-time "
+                    "endpoint takes (InvokeEndpoint's limit): use the asynchronous endpoint, or pass an S3 URI")
+        return f"request body over {self.max_body_bytes} bytes: pass an S3 URI"
 
 
 def log(message: str) -> None:
@@ -166,12 +182,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes:
         """The whole body, or RequestError (and the connection closes: what is left of it is unreadable)."""
         length = self.headers.get("Content-Length", "")
-        limit = self.server.config.max_body_bytes
+        config = self.server.config
         problem = None
         if not length.isdigit():
             problem = RequestError("Content-Length header required", status=411)
-        elif int(length) > limit:  # the body is left unread
-            problem = RequestError(f"request body over {limit} bytes: pass an S3 URI", status=413)
+        elif int(length) > config.body_limit:  # the body is left unread
+            problem = RequestError(config.body_too_large(int(length)), status=413)
         else:
             try:
                 body = self.rfile.read(int(length))
