@@ -13,9 +13,10 @@ from callscope.audio.decode import SAMPLE_RATE, decode
 from callscope.cli import main
 from callscope.errors import ModelError
 from callscope.options import TranscriptionOptions
+from callscope.transcription import whisper
 from callscope.transcription.models import bundled_model_path, resolve_model
 from callscope.transcription.parallel import transcribe_each
-from callscope.transcription.whisper import FasterWhisperTranscriber
+from callscope.transcription.whisper import FasterWhisperTranscriber, resolve_device
 from tests.asr_checks import JFK_TEXT, JFK_WER, word_error_rate
 from tests.conftest import JFK
 
@@ -38,9 +39,21 @@ def test_two_whisper_workers_where_there_are_two_threads_on_the_cpu():
     assert TranscriptionOptions(cpu_threads=2).workers_on("cpu") == 2
     assert TranscriptionOptions(cpu_threads=1).workers_on("cpu") == 1
     assert TranscriptionOptions(cpu_threads=8).workers_on("cuda") == 1
-    # "auto" is the device CTranslate2 picks
-    expected = 1 if ctranslate2.get_cuda_device_count() else 2
+    # "auto" is the device resolve_device picks
+    expected = 1 if resolve_device("auto") == "cuda" else 2
     assert FasterWhisperTranscriber(TranscriptionOptions(device="auto", cpu_threads=2)).workers == expected
+
+
+def test_auto_picks_cuda_only_where_a_gpu_is_seen_and_the_cuda_libraries_load(monkeypatch):
+    """A CPU image on a GPU instance sees the GPU (the driver) but has no cuBLAS or cuDNN: the CPU, there."""
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 1)  # a GPU instance, seen by the driver
+    monkeypatch.setattr(whisper, "CUDA_LIBRARIES", ("libc.so.6",))  # libraries this machine has
+    assert resolve_device("auto") == "cuda"
+    monkeypatch.setattr(whisper, "CUDA_LIBRARIES", ("libc.so.6", "libcublas-not-in-this-image.so.12"))
+    assert resolve_device("auto") == "cpu"
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    monkeypatch.setattr(whisper, "CUDA_LIBRARIES", ("libc.so.6",))
+    assert resolve_device("auto") == "cpu" and resolve_device("cuda") == "cuda"  # asked for: as given
 
 
 def test_signals_transcribed_side_by_side_get_the_words_they_get_one_by_one(transcriber, jfk_mono):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import re
 
 import numpy as np
@@ -45,13 +46,26 @@ _TEMPERATURE = 0.0
 _VAD_PARAMETERS: dict[str, float] = {}
 
 
+# What CTranslate2 4.x loads to run Whisper on CUDA 12 (the GPU image installs them from NVIDIA's wheels).
+CUDA_LIBRARIES = ("libcublas.so.12", "libcudnn_ops.so.9")
+
+
 def resolve_device(device: str) -> str:
-    """"auto" as CTranslate2 resolves it (cuda where it sees a GPU, cpu otherwise); others as given."""
+    """"auto": cuda where CTranslate2 sees a GPU and the CUDA libraries it needs load, cpu otherwise (a
+    CPU image on a GPU instance sees the GPU through the driver, but has no cuBLAS or cuDNN: CTranslate2
+    alone would pick cuda there and fail at the first call). Other values as given."""
     if device != "auto":
         return device
     import ctranslate2
 
-    return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    if ctranslate2.get_cuda_device_count() == 0:
+        return "cpu"
+    for library in CUDA_LIBRARIES:
+        try:
+            ctypes.CDLL(library)
+        except OSError:
+            return "cpu"
+    return "cuda"
 
 
 class FasterWhisperTranscriber:
@@ -63,13 +77,14 @@ class FasterWhisperTranscriber:
         self.options = options
         self.name = f"faster-whisper:{options.model}"
         # transcribe() may be called from this many threads at once
-        self.workers = options.workers_on(resolve_device(options.device))
+        device = resolve_device(options.device)
+        self.workers = options.workers_on(device)
         if self.workers > 1:
             share_malloc_arenas()
         model_path = resolve_model(options.model)
         try:
             self.model = WhisperModel(
-                model_path, device=options.device, compute_type=options.compute_type,
+                model_path, device=device, compute_type=options.compute_type,
                 cpu_threads=options.threads, num_workers=self.workers,
             )
         except Exception as error:  # hub, CTranslate2 and file errors all mean "no usable model"
