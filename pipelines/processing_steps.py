@@ -12,6 +12,12 @@ from sagemaker.core.workflow.execution_variables import ExecutionVariables
 from sagemaker.core.workflow.functions import Join
 from sagemaker.core.workflow.parameters import Parameter, ParameterFloat, ParameterInteger, ParameterString
 from sagemaker.core.workflow.pipeline_context import PipelineSession
+from sagemaker.mlops.workflow.retry import (
+    SageMakerJobExceptionTypeEnum,
+    SageMakerJobStepRetryPolicy,
+    StepExceptionTypeEnum,
+    StepRetryPolicy,
+)
 from sagemaker.mlops.workflow.steps import ProcessingStep
 
 from callscope.flags import ENRICH_FLAGS, RUN_FLAGS, STEP_FLAGS, Flag, FlagValue
@@ -34,6 +40,7 @@ class Instances:
     transcription_count: ParameterInteger
     enrich_type: ParameterString
     enrich_count: ParameterInteger
+    volume_size: ParameterInteger  # each instance's storage: the calls and models of its shard
 
     def all(self) -> list:
         return list(vars(self).values())
@@ -48,6 +55,7 @@ def instance_parameters() -> Instances:
         transcription_count=ParameterInteger("TranscriptionInstanceCount", default_value=1),
         enrich_type=ParameterString("EnrichInstanceType", default_value="ml.m5.large"),
         enrich_count=ParameterInteger("EnrichInstanceCount", default_value=1),
+        volume_size=ParameterInteger("VolumeSizeInGB", default_value=30),
     )
 
 
@@ -94,11 +102,25 @@ class Models:
     transcription_data: object = None
 
 
-class StepFactory:
-    """Builds processing steps that share a session, a role, a job-name prefix and an output prefix."""
+# A step that could not start for want of instances, or was throttled, is tried again (up to 5 times,
+# waiting 1, 2, 4, 8 minutes): a batch of thousands of calls should not fail on a passing quota.
+RETRY_POLICIES = [
+    StepRetryPolicy(exception_types=[StepExceptionTypeEnum.THROTTLING], interval_seconds=60, backoff_rate=2.0,
+                    max_attempts=5),
+    SageMakerJobStepRetryPolicy(exception_types=[SageMakerJobExceptionTypeEnum.CAPACITY_ERROR,
+                                                 SageMakerJobExceptionTypeEnum.RESOURCE_LIMIT],
+                                interval_seconds=60, backoff_rate=2.0, max_attempts=5),
+]
 
-    def __init__(self, session: PipelineSession, role: str, base_job_prefix: str, output_prefix) -> None:
+
+class StepFactory:
+    """Builds processing steps that share a session, a role, a job-name prefix, an output prefix and
+    the instances' storage size; every step retries on capacity and throttling errors."""
+
+    def __init__(self, session: PipelineSession, role: str, base_job_prefix: str, output_prefix,
+                 volume_size) -> None:
         self.session, self.role, self.prefix, self.output_prefix = session, role, base_job_prefix, output_prefix
+        self.volume_size = volume_size
         self.steps: list[ProcessingStep] = []
 
     def output_uri(self, *parts: str) -> Join:
@@ -110,8 +132,8 @@ class StepFactory:
         """`inputs`: channel -> (S3 URI, sharded?); `outputs`: channel -> S3 URI."""
         processor = Processor(
             role=self.role, image_uri=image, instance_type=instance_type, instance_count=instance_count,
-            entrypoint=["python3", f"{ENTRYPOINT_DIR}/{script}.py"], base_job_name=f"{self.prefix}-{script}",
-            sagemaker_session=self.session, env={"PYTHONUNBUFFERED": "1"},
+            volume_size_in_gb=self.volume_size, entrypoint=["python3", f"{ENTRYPOINT_DIR}/{script}.py"],
+            base_job_name=f"{self.prefix}-{script}", sagemaker_session=self.session, env={"PYTHONUNBUFFERED": "1"},
         )
         step_args = processor.run(
             inputs=[
@@ -129,7 +151,8 @@ class StepFactory:
             ],
             arguments=arguments,
         )
-        step = ProcessingStep(name=name, step_args=step_args, property_files=property_files)
+        step = ProcessingStep(name=name, step_args=step_args, property_files=property_files,
+                              retry_policies=RETRY_POLICIES)
         self.steps.append(step)
         return step
 

@@ -314,3 +314,16 @@ def test_a_new_flag_becomes_a_parameter_and_an_argument():
                                                        "DefaultValue": "no", "EnumValues": ["yes", "no"]}
     arguments = flag_arguments((dummy, switch), parameters, {"dummy_switch": "yes"})
     assert arguments[0::2] == ["--dummy-patience", "--dummy-switch"] and arguments[3] == "yes"
+
+
+@pytest.mark.parametrize("which", ["definition", "build_definition"])
+def test_every_step_retries_on_capacity_and_throttling_and_sizes_its_volume_by_parameter(which, request):
+    definition = request.getfixturevalue(which)
+    for step in _steps(definition).values():
+        if step["Type"] != "Processing":
+            continue
+        retried = {kind for policy in step["RetryPolicies"] for kind in policy["ExceptionType"]}
+        assert {"Step.THROTTLING", "SageMaker.CAPACITY_ERROR"} <= retried, step["Name"]
+        assert all(policy["MaxAttempts"] > 1 for policy in step["RetryPolicies"])
+        cluster = step["Arguments"]["ProcessingResources"]["ClusterConfig"]
+        assert cluster["VolumeSizeInGB"] == {"Get": "Parameters.VolumeSizeInGB"}, step["Name"]

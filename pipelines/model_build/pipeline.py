@@ -104,7 +104,7 @@ def get_pipeline(
     role = role or execution_role(session)
     p = build_parameters(default_bucket or session.default_bucket(), base_job_prefix, diarization_image_uri,
                          transcription_image_uri)
-    make = StepFactory(session, role, base_job_prefix, p.output_prefix)
+    make = StepFactory(session, role, base_job_prefix, p.output_prefix, p.instances.volume_size)
     package = make.step("PackageModels", "package_models", p.transcription_image, p.instances.prepare_type, 1, {},
                         {"transcription": make.output_uri("models", "transcription"),
                          "diarization": make.output_uri("models", "diarization")},

@@ -85,7 +85,7 @@ def get_pipeline(
     approved = approved or approved_models(session.sagemaker_client, model_package_group_name)
     role = role or execution_role(session)
     p = batch_parameters(default_bucket or session.default_bucket(), base_job_prefix)
-    make = StepFactory(session, role, base_job_prefix, p.output_prefix)
+    make = StepFactory(session, role, base_job_prefix, p.output_prefix, p.instances.volume_size)
     models = Models(approved.diarization.image, approved.transcription.image,
                     diarization_data=approved.diarization.model_data,
                     transcription_data=approved.transcription.model_data)
