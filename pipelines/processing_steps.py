@@ -34,6 +34,7 @@ class Instances:
     """Where each step runs; every one can be overridden when starting an execution."""
 
     prepare_type: ParameterString
+    prepare_count: ParameterInteger
     diarization_type: ParameterString
     diarization_count: ParameterInteger
     transcription_type: ParameterString
@@ -49,6 +50,7 @@ class Instances:
 def instance_parameters() -> Instances:
     return Instances(
         prepare_type=ParameterString("PrepareInstanceType", default_value="ml.m5.large"),
+        prepare_count=ParameterInteger("PrepareInstanceCount", default_value=1),
         diarization_type=ParameterString("DiarizationInstanceType", default_value="ml.c5.2xlarge"),
         diarization_count=ParameterInteger("DiarizationInstanceCount", default_value=1),
         transcription_type=ParameterString("TranscriptionInstanceType", default_value="ml.g4dn.xlarge"),
@@ -176,8 +178,10 @@ def analysis_chain(make: StepFactory, instances: Instances, models: Models, flag
     def with_model(inputs: dict, data) -> dict:
         return inputs if data is None else {**inputs, MODEL_CHANNEL: (data, False)}
 
-    prepare = make.step(f"Prepare{label}", "prepare", models.transcription_image, instances.prepare_type, 1,
-                        {"calls": (calls, False)}, {"bundles": make.output_uri(results_name, "prepared")},
+    # Sharded too: with PrepareInstanceCount instances no one of them downloads every call.
+    prepare = make.step(f"Prepare{label}", "prepare", models.transcription_image, instances.prepare_type,
+                        instances.prepare_count, {"calls": (calls, True)},
+                        {"bundles": make.output_uri(results_name, "prepared")},
                         ["--source-uri", calls, *flag_arguments(RUN_FLAGS, flags)])
     diarize = make.step(f"Diarize{label}", "diarize", models.diarization_image, instances.diarization_type,
                         instances.diarization_count,

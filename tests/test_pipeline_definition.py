@@ -110,6 +110,10 @@ def test_the_batch_steps_chain_through_s3_and_shard_the_calls(definition):
                    "InstanceCount"}
     transcribe = steps["Transcribe"]["Arguments"]["ProcessingResources"]["ClusterConfig"]
     assert transcribe["InstanceType"] == {"Get": "Parameters.TranscriptionInstanceType"}
+    # No instance holds every call: Prepare too is sharded, across PrepareInstanceCount instances.
+    assert _inputs(steps["Prepare"])["calls"]["S3DataDistributionType"] == "ShardedByS3Key"
+    prepare = steps["Prepare"]["Arguments"]["ProcessingResources"]["ClusterConfig"]
+    assert prepare["InstanceCount"] == {"Get": "Parameters.PrepareInstanceCount"}
     parameters = {p["Name"]: p for p in definition["Parameters"]}
     assert parameters["TranscriptionInstanceType"]["DefaultValue"].startswith("ml.g")  # a GPU by default
 
