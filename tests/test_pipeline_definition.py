@@ -331,3 +331,50 @@ def test_every_step_retries_on_capacity_and_throttling_and_sizes_its_volume_by_p
         assert all(policy["MaxAttempts"] > 1 for policy in step["RetryPolicies"])
         cluster = step["Arguments"]["ProcessingResources"]["ClusterConfig"]
         assert cluster["VolumeSizeInGB"] == {"Get": "Parameters.VolumeSizeInGB"}, step["Name"]
+
+
+def _concrete(value, defaults: dict):
+    """A definition value as the service would see it at run time: parameters at their defaults,
+    joins joined, step properties and JSON lookups as placeholder strings."""
+    if isinstance(value, list):
+        return [_concrete(item, defaults) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Get"}:
+        path = value["Get"]
+        if path.startswith("Parameters."):
+            return defaults[path.removeprefix("Parameters.")]
+        if "S3Uri" in path:
+            return "s3://callscope-test/from-an-earlier-step"
+        return "execution-1"
+    if set(value) == {"Std:Join"}:
+        return value["Std:Join"]["On"].join(str(_concrete(part, defaults)) for part in value["Std:Join"]["Values"])
+    if set(value) == {"Std:JsonGet"}:
+        return "0.1"
+    return {key: _concrete(item, defaults) for key, item in value.items()}
+
+
+@pytest.mark.parametrize("which", ["definition", "build_definition"])
+def test_every_step_is_a_request_the_sagemaker_api_accepts(which, request):
+    """Each processing step's arguments are a CreateProcessingJob request, each register step's a
+    CreateModelPackage request: botocore's own validator checks them against the service model."""
+    from botocore.session import get_session
+    from botocore.validate import ParamValidator
+
+    definition = request.getfixturevalue(which)
+    defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
+    model = get_session().get_service_model("sagemaker")
+    operations = {"Processing": "CreateProcessingJob", "RegisterModel": "CreateModelPackage"}
+    checked = 0
+    for step in _steps(definition).values():
+        if step["Type"] not in operations:
+            continue
+        arguments = _concrete(step["Arguments"], defaults)
+        if step["Type"] == "Processing":
+            arguments["ProcessingJobName"] = "callscope-test-job"
+        else:
+            arguments.pop("SkipModelValidation", None)  # the SDK's own field: Pipelines takes it out
+        report = ParamValidator().validate(arguments, model.operation_model(operations[step["Type"]]).input_shape)
+        assert not report.has_errors(), f"{step['Name']}: {report.generate_report()}"
+        checked += 1
+    assert checked == sum(step["Type"] in operations for step in _steps(definition).values()) > 0
