@@ -21,12 +21,16 @@ from callscope.options import (
     DEFAULT_CHANNELS,
     AnalyzeOptions,
     AsrEngine,
+    AudioRedaction,
+    Backend,
     ChannelDefinition,
     DecodeOptions,
     EnrichmentOptions,
     FilenameMetadataOptions,
+    InsightBackend,
     InsightOptions,
     SpeakerOptions,
+    choices,
 )
 from callscope.speakers.roles import RolePhrases
 
@@ -65,13 +69,14 @@ def _parse_channels(_ctx, _param, value: str | None) -> tuple[ChannelDefinition,
 @click.option("--role-phrases", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="JSON file of phrases that tell the agent from the customer on mono calls "
                    "(shape of callscope/speakers/role_phrases.json).")
-@click.option("--sentiment", type=click.Choice(["local", "comprehend", "none"]), default="local", show_default=True,
+@click.option("--sentiment", type=click.Choice(choices(Backend)), default="local", show_default=True,
               help="Turn sentiment: the model shipped with callscope, Amazon Comprehend, or none.")
-@click.option("--entities", type=click.Choice(["local", "comprehend", "none"]), default="local", show_default=True,
+@click.option("--entities", type=click.Choice(choices(Backend)), default="local", show_default=True,
               help="Entities (people, organisations, places, dates, ...): spaCy, Amazon Comprehend, or none.")
 @click.option("--entity-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Custom entities: a CSV of Type,Text rows, found on top of the entity backend.")
-@click.option("--issues", type=click.Choice(["local", "none"]), default="local", show_default=True,
+@click.option("--issues", type=click.Choice((Backend.LOCAL.value, Backend.NONE.value)), default="local",
+              show_default=True,
               help="Issues, action items and outcomes from the shipped sentence patterns, or none.")
 @click.option("--categories", "category_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None,
@@ -79,14 +84,15 @@ def _parse_channels(_ctx, _param, value: str | None) -> tuple[ChannelDefinition,
 @click.option("--no-categories", is_flag=True, help="Do not match category rules.")
 @click.option("--redact", is_flag=True,
               help="Replace PII (names, numbers, cards, addresses, ...) in every output and write <call>.redacted.wav.")
-@click.option("--pii", type=click.Choice(["local", "comprehend"]), default="local", show_default=True,
+@click.option("--pii", type=click.Choice((Backend.LOCAL.value, Backend.COMPREHEND.value)), default="local",
+              show_default=True,
               help="Who finds the PII to redact: the local detector or Amazon Comprehend.")
 @click.option("--redaction-token", type=click.Choice(["pii", "type"]), default="pii", show_default=True,
               help="Redacted words read [PII], or their type ([PHONE], [CREDIT_CARD], ...).")
-@click.option("--redact-audio", type=click.Choice(["silence", "beep", "none"]), default="silence", show_default=True,
+@click.option("--redact-audio", type=click.Choice(choices(AudioRedaction)), default="silence", show_default=True,
               help="In the redacted audio copy, PII is silenced or beeped (none: no audio copy).")
 # `--insights` alone (as README.md writes it) means the default backend; `--insights bedrock` picks one.
-@click.option("--insights", "insight_backend", type=click.Choice(["embedded", "bedrock", "openai", "llamacpp", "none"]),
+@click.option("--insights", "insight_backend", type=click.Choice(choices(InsightBackend)),
               default="embedded", show_default=True, is_flag=False, flag_value="embedded",
               help="Summary, call driver, action items, checks: rules with no model, or an LLM "
                    "(docs/INSIGHTS_BACKENDS.md). Alone: embedded.")
