@@ -21,9 +21,10 @@ from callscope.sagemaker_steps.step import (
 
 
 def diarize(args: argparse.Namespace) -> StepReport:
-    options = with_channel_models(options_from(args))  # the pipeline's model package, if it gives one
+    options = options_from(args)
     if options.asr == AsrEngine.TRANSCRIBE:
         return bundles_in_bundles_out("diarize", lambda bundle, audio_path: bundle, args.max_failed_fraction)
+    options = with_channel_models(options)  # the pipeline's model package, if it gives one
     diarizer = load_diarizer(options)
 
     def handle(bundle, audio_path):

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 def enrich(args: argparse.Namespace) -> StepReport:
     # The enrich step's own flags on top of every step's (ENRICH_FLAGS set enrichment and insights only).
-    options = with_channel_models(options_from_values(vars(args), ENRICH_FLAGS, base=options_from(args)))
+    options = options_from_values(vars(args), ENRICH_FLAGS, base=options_from(args))
     enrichers = load_enrichers(options)
     insights = load_insights(options)
     results = output_dir("results")
@@ -50,7 +50,8 @@ def enrich(args: argparse.Namespace) -> StepReport:
                                                       for i in range(len(speech.groups))):
             return None
         if not translators:
-            translators.append(load_translator(load_transcriber(options), options))
+            # The transcription package (model channel) is unpacked only for a call that needs it.
+            translators.append(load_translator(load_transcriber(with_channel_models(options)), options))
         return translators[0]
 
     def handle(bundle, audio_path):

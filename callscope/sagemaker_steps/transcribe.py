@@ -44,9 +44,10 @@ if TYPE_CHECKING:
 
 
 def transcribe(args: argparse.Namespace) -> StepReport:
-    options = with_channel_models(options_from(args))  # the pipeline's model package, if it gives one
+    options = options_from(args)
     if options.asr == AsrEngine.TRANSCRIBE:
         return transcribe_with_service(options, args.max_failed_fraction)
+    options = with_channel_models(options)  # the pipeline's model package, if it gives one
     transcriber = load_transcriber(options)
 
     def handle(bundle, audio_path):
