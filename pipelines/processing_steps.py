@@ -200,13 +200,14 @@ def analysis_chain(make: StepFactory, instances: Instances, models: Models, flag
     return diarize, enrich
 
 
-def pipeline_session(region: str, default_bucket: str | None) -> PipelineSession:
-    """A session for building: a given bucket is taken as it is (the SDK would otherwise check, and
-    create, it while building), so building a definition stays offline."""
+def pipeline_session(region: str, default_bucket: str | None, given: PipelineSession | None = None
+                     ) -> PipelineSession:
+    """The session to build with (`given`, else a new one): a given bucket is taken as it is (the SDK
+    would otherwise check, and create, it while building), so building a definition stays offline."""
     import boto3
 
-    session = PipelineSession(boto_session=boto3.Session(region_name=region), default_bucket=default_bucket,
-                              sagemaker_config=NO_TELEMETRY)
+    session = given or PipelineSession(boto_session=boto3.Session(region_name=region), default_bucket=default_bucket,
+                                       sagemaker_config=NO_TELEMETRY)
     if default_bucket:
         session._default_bucket = default_bucket
     return session

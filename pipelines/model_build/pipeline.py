@@ -98,9 +98,7 @@ def get_pipeline(
     `commit` (CodeBuild's source version) is recorded on them. `role` and `default_bucket` default to
     the session's (which asks AWS); give both to build offline.
     """
-    session = sagemaker_session or pipeline_session(region, default_bucket)
-    if default_bucket:
-        session._default_bucket = default_bucket  # taken as it is: building stays offline
+    session = pipeline_session(region, default_bucket, sagemaker_session)
     role = role or execution_role(session)
     p = build_parameters(default_bucket or session.default_bucket(), base_job_prefix, diarization_image_uri,
                          transcription_image_uri)

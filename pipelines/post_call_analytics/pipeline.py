@@ -77,9 +77,7 @@ def get_pipeline(
     `approved` gives them instead (a run on this machine, tests). `role` and `default_bucket` default
     to the session's (which asks AWS).
     """
-    session = sagemaker_session or pipeline_session(region, default_bucket)
-    if default_bucket:
-        session._default_bucket = default_bucket  # taken as it is: building stays offline
+    session = pipeline_session(region, default_bucket, sagemaker_session)
     if isinstance(approved, dict):
         approved = ApprovedModels.from_dict(approved)
     approved = approved or approved_models(session.sagemaker_client, model_package_group_name)
