@@ -149,7 +149,7 @@ ENRICH_FLAGS = (
 # How a SageMaker step judges its own run (every step of the pipelines takes it; no AnalyzeOptions field).
 RUN_FLAGS = (
     Flag("max-failed-fraction", 0.5, "A step fails when more than this fraction of the calls it tried failed "
-         "(each is still listed); 1 never fails for failed calls.", type=float, fields=None,
+         "(each is still listed); 1 never fails for failed calls.", type=float,
          parameter="MaxFailedFraction"),
 )
 
