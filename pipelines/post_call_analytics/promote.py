@@ -219,18 +219,25 @@ class ModelDeployment:
 
 
 def deployment_document(
-    stage: str, region: str, base_group: str, deployments: Sequence[ModelDeployment]
+    stage: str, region: str, base_group: str, deployments: Sequence[ModelDeployment],
+    extra: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    document = {
         "Stage": stage,
         "Region": region,
         "ModelPackageGroupName": base_group,
         "Models": {deployment.kind: deployment.as_dict() for deployment in deployments},
     }
+    if extra:
+        document["Parameters"] = dict(extra)
+    return document
 
 
-def cloudformation_parameters(stage: str, deployments: Sequence[ModelDeployment]) -> list[dict[str, str]]:
-    """``[{"ParameterKey": ..., "ParameterValue": ...}]``: StageName, then per model Kind + field."""
+def cloudformation_parameters(
+    stage: str, deployments: Sequence[ModelDeployment], extra: dict[str, str] | None = None
+) -> list[dict[str, str]]:
+    """``[{"ParameterKey": ..., "ParameterValue": ...}]``: StageName, per model Kind + field, then
+    the ``--parameter`` values (the stack's settings that are not the models', deploy/endpoints.yml)."""
     parameters = [{"ParameterKey": "StageName", "ParameterValue": stage}]
     for deployment in deployments:
         prefix = deployment.kind.capitalize()
@@ -245,6 +252,7 @@ def cloudformation_parameters(stage: str, deployments: Sequence[ModelDeployment]
         }
         parameters += [{"ParameterKey": prefix + key, "ParameterValue": str(value)}
                        for key, value in values.items()]
+    parameters += [{"ParameterKey": key, "ParameterValue": value} for key, value in (extra or {}).items()]
     return parameters
 
 
@@ -310,6 +318,20 @@ def _per_kind(values: Sequence[str], option: str, convert: Any) -> dict[str, Any
     return result
 
 
+def _extra_parameters(values: Sequence[str]) -> dict[str, str]:
+    """``KEY=VALUE`` pairs for the stack; a model's own parameters are this command's to write."""
+    model_keys = {kind.capitalize() for kind in MODEL_KINDS}
+    extra: dict[str, str] = {}
+    for value in values:
+        key, sep, raw = value.partition("=")
+        if not sep or not key.isalnum():
+            raise PromotionError(f"--parameter {value!r}: expected KEY=VALUE with an alphanumeric KEY")
+        if key == "StageName" or any(key.startswith(prefix) for prefix in model_keys):
+            raise PromotionError(f"--parameter {value!r}: {key} is written from the registry, not given")
+        extra[key] = raw
+    return extra
+
+
 def _instance_type(raw: str) -> str:
     if not raw.startswith("ml.") or len(raw.split(".")) != 3:
         raise ValueError("expected a SageMaker instance type such as ml.m5.large")
@@ -345,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
                         + ", ".join(f"{stage} default {d.instance_count}" for stage, d in STAGE_DEFAULTS.items()))
     parser.add_argument("--endpoint-prefix", default=DEFAULT_ENDPOINT_PREFIX,
                         help="endpoints are named PREFIX-<stage>-<model> (default: %(default)s)")
+    parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
+                        help="a further stack parameter written into the output as it is, e.g. "
+                        "AsyncBucket=my-bucket for deploy/endpoints.yml (repeatable)")
     parser.add_argument("--require-same-run", action="store_true",
                         help="fail (exit 2) unless both packages carry the same evaluation report, i.e. one "
                         "pipeline run registered and evaluated them together (default: warn)")
@@ -396,6 +421,7 @@ def promote(args: argparse.Namespace, sagemaker_client: Any, region: str) -> tup
     instance_counts = _per_kind(args.instance_count, "--instance-count", _instance_count)
     groups = group_names(args.model_package_group_name)
     pins = pinned_arns(args.same_as) if args.same_as else {}
+    extra = _extra_parameters(args.parameter)
 
     deployments = []
     problems: list[str] = []  # every group's problem in the one error line, not just the first
@@ -421,9 +447,9 @@ def promote(args: argparse.Namespace, sagemaker_client: Any, region: str) -> tup
         print(f"{PROG}: warning: {mismatch}", file=sys.stderr)
 
     if args.format == "cloudformation":
-        document: Any = cloudformation_parameters(args.stage, deployments)
+        document: Any = cloudformation_parameters(args.stage, deployments, extra)
     else:
-        document = deployment_document(args.stage, region, args.model_package_group_name, deployments)
+        document = deployment_document(args.stage, region, args.model_package_group_name, deployments, extra)
     out = args.out or Path("deploy") / f"{args.stage}-params.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
