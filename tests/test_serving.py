@@ -363,3 +363,45 @@ def test_behind_a_real_time_endpoint_a_body_over_invoke_endpoints_limit_is_one_l
         assert status == 200 and answer["duration"] > 10
     finally:
         assert server.stop() == 0
+
+
+# --- concurrency ---------------------------------------------------------------------------------
+
+def _two_at_once(port: int) -> list[tuple[int, dict, str]]:
+    """The 30 s sample twice, both requests sent together: the second arrives while the first runs."""
+    answers: list[tuple[int, dict, str]] = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        _post_json(port, {"audio_s3_uri": f"s3://{BUCKET}/2024/sample.wav"}))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return answers
+
+
+def test_one_invocation_at_a_time_by_default(transcription):
+    before = transcription.log.read_text().count("\n")
+    answers = _two_at_once(transcription.port)
+    assert [status for status, _, _ in answers] == [200, 200]
+    assert "at once" not in "".join(transcription.log.read_text().splitlines(keepends=True)[before:])
+
+
+def test_with_concurrency_two_invocations_run_at_once_and_both_answer(tmp_path_factory, s3):
+    """CALLSCOPE_CONCURRENCY, as deploy/endpoints.yml sets it from MaxConcurrentInvocationsPerInstance."""
+    server = _start("transcription", tmp_path_factory, {**s3, "CALLSCOPE_CONCURRENCY": "2"})
+    try:
+        answers = _two_at_once(server.port)
+        assert [status for status, _, _ in answers] == [200, 200]
+        for _, result, _ in answers:
+            assert result["duration"] == pytest.approx(30.0, abs=0.2) and len(result["text"].split()) > 40
+        assert "POST /invocations 200" in server.log.read_text()
+        assert "(2 at once)" in server.log.read_text()
+    finally:
+        assert server.stop() == 0
+
+
+def test_concurrency_must_be_a_whole_number_of_at_least_one(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "callscope.serving", "transcription", "--concurrency", "0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "'0' is not a whole number of at least 1" in result.stderr and "Traceback" not in result.stderr

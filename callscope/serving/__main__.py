@@ -2,7 +2,8 @@
 
 SageMaker passes no arguments to `serve`; it configures containers through the environment, so
 every option has an environment variable: SM_MODEL_DIR, SAGEMAKER_BIND_TO_PORT, CALLSCOPE_THREADS,
-CALLSCOPE_DEVICE, CALLSCOPE_READ_TIMEOUT, CALLSCOPE_ENDPOINT. A flag given on the command line wins.
+CALLSCOPE_DEVICE, CALLSCOPE_READ_TIMEOUT, CALLSCOPE_ENDPOINT, CALLSCOPE_CONCURRENCY. A flag given on the
+command line wins.
 """
 
 from __future__ import annotations
@@ -37,11 +38,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint", choices=("async", "realtime"), default=env("CALLSCOPE_ENDPOINT", "async"),
                         help="the endpoint type serving it (CALLSCOPE_ENDPOINT, else async): realtime refuses bodies "
                              "over InvokeEndpoint's 6 MB in one line")
+    parser.add_argument("--concurrency", type=_positive, default=env("CALLSCOPE_CONCURRENCY", "1"),
+                        help="invocations run at once, the endpoint's MaxConcurrentInvocationsPerInstance "
+                             "(CALLSCOPE_CONCURRENCY, else 1)")
     parser.add_argument("--read-timeout", type=_seconds, default=env("CALLSCOPE_READ_TIMEOUT",
                                                                       f"{ServerConfig.read_timeout_s:g}"),
                         help="seconds a client may send nothing before it is dropped (CALLSCOPE_READ_TIMEOUT, "
                              "else 60)")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1")
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -63,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.model_dir.is_dir():
         log(f"model directory {args.model_dir} not found: using the model that ships with callscope")
     config = ServerConfig(host=args.host, port=args.port, max_body_bytes=args.max_body_mb * 2**20,
-                          read_timeout_s=args.read_timeout, realtime=args.endpoint == "realtime")
-    return serve(config, partial(load, args.model_dir, threads=args.threads, device=args.device))
+                          read_timeout_s=args.read_timeout, realtime=args.endpoint == "realtime",
+                          concurrency=args.concurrency)
+    return serve(config, partial(load, args.model_dir, threads=args.threads, device=args.device,
+                                 concurrency=args.concurrency))
 
 
 if __name__ == "__main__":

@@ -72,9 +72,10 @@ class DiarizationModel:
         return DiarizationResult(timeline, audio.duration, timeline.to_rttm(request.file_id)).to_dict()
 
 
-def load(model_dir: Path, threads: int = 0, device: str = "auto") -> DiarizationModel:
+def load(model_dir: Path, threads: int = 0, device: str = "auto", concurrency: int = 1) -> DiarizationModel:
     """pyannote when `model_dir` holds a pipeline's config.yaml; the embedded diarizer, with the models
-    of `model_dir` when it holds them (a model package) or else those installed with callscope."""
+    of `model_dir` when it holds them (a model package) or else those installed with callscope.
+    `concurrency` needs nothing here: the ONNX sessions and torch modules run calls from several threads."""
     options = AnalyzeOptions()
     options = replace(options, transcription=replace(options.transcription, cpu_threads=threads))
     if (model_dir / "config.yaml").is_file():

@@ -22,7 +22,8 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,6 +52,8 @@ class ServerConfig:
     max_body_bytes: int = 200 * 2**20  # larger calls go by S3 URI
     read_timeout_s: float = 60.0  # a client silent this long mid-request (or idle between requests) is dropped
     realtime: bool = False  # behind a real-time endpoint: bodies over InvokeEndpoint's limit are refused
+    # Invocations run at once (the endpoint's MaxConcurrentInvocationsPerInstance); others wait their turn.
+    concurrency: int = 1
 
     @property
     def body_limit(self) -> int:
@@ -76,9 +79,26 @@ class ModelServer(ThreadingHTTPServer):
         self.config = config
         self.model: Model | None = None
         self.fetcher = S3Fetcher()
-        # One inference at a time: each already uses every core, and /ping stays answered meanwhile.
-        self.inference = threading.Lock()
+        # `concurrency` inferences at a time (default one: each already uses every core); /ping stays
+        # answered meanwhile. More overlap one request's decoding and I/O with another's model time
+        # (docs/BENCHMARKS.md, "Serving concurrency").
+        self.inference = threading.BoundedSemaphore(config.concurrency)
+        self._running = 0
+        self._running_lock = threading.Lock()
         self.load_failed = False
+
+    @contextmanager
+    def inference_slot(self) -> Iterator[int]:
+        """Wait for a free slot; yields how many invocations run now, this one included."""
+        with self.inference:
+            with self._running_lock:
+                self._running += 1
+                running = self._running
+            try:
+                yield running
+            finally:
+                with self._running_lock:
+                    self._running -= 1
 
     def handle_error(self, request, client_address) -> None:
         error = sys.exc_info()[1]
@@ -142,6 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         started = time.monotonic()
+        self.at_once = 0  # set by an invocation that runs: how many ran when it started
         try:
             status, payload = self._invoke()
         except ConnectionError:  # the client left mid-request: ModelServer.handle_error notes it
@@ -169,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
                 unknown = sorted(set(invocation.parameters) - model.fields)
                 if unknown and self.headers.get_content_type() == "application/json":
                     raise RequestError(f"unknown field '{unknown[0]}' (known: {', '.join(sorted(model.fields))})")
-                with self.server.inference:
+                with self.server.inference_slot() as self.at_once:
                     return 200, model.invoke(invocation)
             except RequestError as error:
                 return error.status, {"error": first_line(error)}
@@ -214,7 +235,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path != "/ping" or status != 200:  # health checks every few seconds would drown the log
             took = f" {seconds * 1000:.0f} ms" if seconds is not None else ""
             error = f": {payload['error']}" if "error" in payload else ""
-            log(f"{self.command or '-'} {path[:100] or '-'} {status}{took}{error}")
+            at_once = getattr(self, "at_once", 0)
+            alongside = f" ({at_once} at once)" if at_once > 1 else ""
+            log(f"{self.command or '-'} {path[:100] or '-'} {status}{took}{alongside}{error}")
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

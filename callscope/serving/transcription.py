@@ -95,8 +95,9 @@ class TranscriptionModel:
         return other
 
 
-def load(model_dir: Path, threads: int = 0, device: str = "auto") -> TranscriptionModel:
-    """Whisper from `model_dir` when it holds a CTranslate2 model.bin, the bundled tiny.en otherwise."""
+def load(model_dir: Path, threads: int = 0, device: str = "auto", concurrency: int = 1) -> TranscriptionModel:
+    """Whisper from `model_dir` when it holds a CTranslate2 model.bin, the bundled tiny.en otherwise;
+    with a Whisper worker for each of `concurrency` invocations at once (at least as many as a call uses)."""
     device = resolve_device(device)
     transcription = TranscriptionOptions(
         model=str(model_dir) if (model_dir / "model.bin").is_file() else BUNDLED_MODEL,
@@ -105,4 +106,5 @@ def load(model_dir: Path, threads: int = 0, device: str = "auto") -> Transcripti
         cpu_threads=threads,
     )
     options = replace(AnalyzeOptions(), transcription=transcription, diarizer="none")
-    return TranscriptionModel(FasterWhisperTranscriber(transcription), options)
+    workers = max(transcription.workers_on(device), concurrency)
+    return TranscriptionModel(FasterWhisperTranscriber(transcription, workers=workers), options)

@@ -71,14 +71,15 @@ def resolve_device(device: str) -> str:
 class FasterWhisperTranscriber:
     """Loads the model once; `transcribe` can then be called for every channel of every call."""
 
-    def __init__(self, options: TranscriptionOptions = TranscriptionOptions()) -> None:
+    def __init__(self, options: TranscriptionOptions = TranscriptionOptions(), workers: int | None = None) -> None:
         from faster_whisper import WhisperModel
 
         self.options = options
         self.name = f"faster-whisper:{options.model}"
-        # transcribe() may be called from this many threads at once
+        # transcribe() may be called from this many threads at once (a server running several
+        # invocations at once asks for more than a call's own side-by-side transcriptions)
         device = resolve_device(options.device)
-        self.workers = options.workers_on(device)
+        self.workers = workers or options.workers_on(device)
         if self.workers > 1:
             share_malloc_arenas()
         model_path = resolve_model(options.model)
