@@ -102,6 +102,8 @@ class Models:
     transcription_image: object
     diarization_data: object = None
     transcription_data: object = None
+    # The Transcribe step's image when it differs (the GPU build, for a GPU transcription instance)
+    transcribe_image: object = None
 
 
 # A step that could not start for want of instances, or was throttled, is tried again (up to 5 times,
@@ -187,7 +189,7 @@ def analysis_chain(make: StepFactory, instances: Instances, models: Models, flag
                         instances.diarization_count,
                         with_model({"bundles": (output_of(prepare, "bundles"), True)}, models.diarization_data),
                         {"bundles": make.output_uri(results_name, "diarized")}, list(analysis))
-    transcribe = make.step(f"Transcribe{label}", "transcribe", models.transcription_image,
+    transcribe = make.step(f"Transcribe{label}", "transcribe", models.transcribe_image or models.transcription_image,
                            instances.transcription_type, instances.transcription_count,
                            with_model({"bundles": (output_of(diarize, "bundles"), True)}, models.transcription_data),
                            {"bundles": make.output_uri(results_name, "transcribed")}, list(analysis))

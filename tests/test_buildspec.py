@@ -26,7 +26,9 @@ PIPELINE_MODULE = "pipelines.model_build.pipeline"
 # and promotion's. Anything else it runs must be a tool of the CodeBuild image.
 PROJECT_SCRIPTS = {"run-pipeline", "get-pipeline-definition", "promote-models"}
 IMAGE_TOOLS = {"aws", "docker", "pip", "python"}  # stubbed in the dry run
-SHELL_TOOLS = {"export", ":", "echo", "cut"}
+SHELL_TOOLS = {"export", ":", "echo", "cut", "["}
+# Scripts of this repository the buildspec runs (really run in the dry run, with the tools stubbed)
+REPOSITORY_SCRIPTS = {"containers/push_image.sh"}
 DOCKERFILES = {"diarization": "containers/diarization/Dockerfile",
                "transcription": "containers/transcription/Dockerfile"}
 FAKE_ENV = {
@@ -110,7 +112,7 @@ def test_every_command_is_an_image_tool_or_a_declared_console_script(spec):
         for part in command.replace("\\\n", " ").replace("|", "\n").splitlines():
             if part.strip() and not part.strip().startswith("#"):
                 called.add(part.split()[0])
-    unknown = called - IMAGE_TOOLS - SHELL_TOOLS - PROJECT_SCRIPTS
+    unknown = called - IMAGE_TOOLS - SHELL_TOOLS - PROJECT_SCRIPTS - REPOSITORY_SCRIPTS
     assert not unknown, f"commands that are neither CodeBuild image tools nor project scripts: {unknown}"
     assert {"run-pipeline", "get-pipeline-definition"} <= called
 
@@ -133,14 +135,14 @@ def test_promote_models_is_declared():
     assert console_scripts().get("promote-models") == "pipelines.post_call_analytics.promote:main"
 
 
-def test_dockerfiles_exist_and_build_from_the_repository_root(spec):
-    builds = [command.split() for command in commands(spec, "build") if command.startswith("docker build")]
-    referenced = {args[args.index("-f") + 1] for args in builds}
+def test_dockerfiles_exist_and_each_image_is_published_by_the_script(spec):
+    publishes = [command.split() for command in commands(spec, "build")
+                 if command.startswith("containers/push_image.sh")]
+    referenced = {args[1] for args in publishes}
     assert referenced == set(DOCKERFILES.values())
-    assert all(args[-1] == "." for args in builds)  # context = repository root
-    missing = [path for path in referenced if not (ROOT / path).is_file()]
-    if missing:
-        pytest.skip(f"Dockerfiles not written yet: {missing}")
+    assert [path for path in referenced if not (ROOT / path).is_file()] == []
+    for script in REPOSITORY_SCRIPTS:
+        assert os.access(ROOT / script, os.X_OK), f"{script} is not executable"
 
 
 # --- dry run ---------------------------------------------------------------------------------------
@@ -150,7 +152,11 @@ STUB = """#!/usr/bin/env bash
 # several small writes each interleaved their records ("...amazonaws.comaws").
 entry="$(basename "$0")"; for arg in "$@"; do entry+=$'\\x1f'"$arg"; done
 printf '%s\\x1e' "$entry" >> "$STUB_LOG"
-if [ -n "${STUB_FAIL:-}" ] && [[ "$(basename "$0") $*" == "$STUB_FAIL"* ]]; then exit 1; fi
+# STUB_FAIL: prefixes, separated by "|", of the calls that fail (exit 1)
+IFS='|' read -ra fails <<< "${STUB_FAIL:-}"
+for fail in "${fails[@]}"; do
+  if [ -n "$fail" ] && [[ "$(basename "$0") $*" == "$fail"* ]]; then exit 1; fi
+done
 case "$(basename "$0") $1" in
   "aws ecr") echo fake-ecr-password ;;
   "get-pipeline-definition "*)
@@ -176,6 +182,9 @@ def dry_run(
         (stubs / name).chmod(0o755)
     work = tmp_path / "src"
     work.mkdir(exist_ok=True)
+    for script in REPOSITORY_SCRIPTS:  # the checkout CodeBuild runs in
+        (work / script).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / script, work / script)
     log = tmp_path / "calls.log"
     log.write_text("")
     script = "set -e\n" + "\n".join(all_commands(spec)) + "\n"
@@ -203,8 +212,11 @@ def option(call: list[str], name: str) -> str:
     return call[call.index(name) + 1]
 
 
+NEW_ACCOUNT = "aws ecr describe-repositories|aws ecr describe-images"  # no repository, no image yet
+
+
 def test_dry_run_tests_before_push_and_tags_images_with_the_commit(spec, tmp_path):
-    result, calls = dry_run(spec, tmp_path)
+    result, calls = dry_run(spec, tmp_path, STUB_FAIL=NEW_ACCOUNT)
     assert result.returncode == 0, result.stderr
 
     images = {kind: f"{REGISTRY}/callscope-{kind}:{COMMIT}" for kind in DOCKERFILES}
@@ -235,6 +247,7 @@ def test_dry_run_tests_before_push_and_tags_images_with_the_commit(spec, tmp_pat
             "base_job_prefix": spec["env"]["variables"]["BASE_JOB_PREFIX"],
             "diarization_image_uri": images["diarization"],
             "transcription_image_uri": images["transcription"],
+            "transcription_gpu_image_uri": f"{images['transcription']}-gpu",
             "commit": COMMIT,  # recorded on the model packages it registers
         }
     assert option(calls[run], "--role-arn") == FAKE_ENV["SAGEMAKER_PIPELINE_ROLE_ARN"]
@@ -243,6 +256,46 @@ def test_dry_run_tests_before_push_and_tags_images_with_the_commit(spec, tmp_pat
     assert tags["callscope:commit"] == COMMIT
     assert option(calls[definition], "--file-name") == "pipeline-definition.json"
     assert json.loads((tmp_path / "src" / "pipeline-definition.json").read_text())["Steps"] == []
+
+
+def test_dry_run_creates_missing_repositories_with_scan_on_push_and_builds_the_gpu_image(spec, tmp_path):
+    result, calls = dry_run(spec, tmp_path, STUB_FAIL=NEW_ACCOUNT)
+    assert result.returncode == 0, result.stderr
+    created = [call for call in calls if call[:3] == ["aws", "ecr", "create-repository"]]
+    assert {option(call, "--repository-name") for call in created} == {"callscope-diarization",
+                                                                     "callscope-transcription"}
+    for call in created:
+        assert option(call, "--image-scanning-configuration") == "scanOnPush=true"
+        assert option(call, "--image-tag-mutability") == "IMMUTABLE"
+    gpu_image = f"{REGISTRY}/callscope-transcription:{COMMIT}-gpu"
+    build = calls[index_of(calls, "docker", "build", "-f", DOCKERFILES["transcription"], "-t", gpu_image)]
+    assert option(build, "--build-arg") == "GPU=1" and build[-1] == "."
+    assert index_of(calls, "docker", "push", gpu_image) > calls.index(build)
+
+
+def test_dry_run_skips_images_whose_tag_is_already_in_ecr(spec, tmp_path):
+    """A rebuild of a commit (every repository and tag found): nothing built or pushed, the pipeline still runs."""
+    result, calls = dry_run(spec, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not [call for call in calls if call[:2] in (["docker", "build"], ["docker", "push"])]
+    assert not [call for call in calls if call[:3] == ["aws", "ecr", "create-repository"]]
+    checked = [call for call in calls if call[:3] == ["aws", "ecr", "describe-images"]]
+    assert {option(call, "--image-ids") for call in checked} == {f"imageTag={COMMIT}", f"imageTag={COMMIT}-gpu"}
+    assert result.stdout.count("is already in ECR") == 3
+    index_of(calls, "run-pipeline")
+
+
+@pytest.mark.parametrize("project_id", [None, "p-abc123xyz"])
+def test_dry_run_tags_the_pipeline_for_its_sagemaker_project(spec, tmp_path, project_id):
+    result, calls = dry_run(spec, tmp_path, SAGEMAKER_PROJECT_ID=project_id)
+    assert result.returncode == 0, result.stderr
+    tags = {tag["Key"]: tag["Value"] for tag in json.loads(option(calls[index_of(calls, "run-pipeline")], "--tags"))}
+    assert tags["callscope:commit"] == COMMIT
+    if project_id is None:
+        assert not [key for key in tags if key.startswith("sagemaker:")]
+    else:
+        assert tags["sagemaker:project-id"] == project_id
+        assert tags["sagemaker:project-name"] == spec["env"]["variables"]["SAGEMAKER_PROJECT_NAME"]
 
 
 def test_dry_run_stops_when_tests_fail(spec, tmp_path):

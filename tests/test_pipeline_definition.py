@@ -25,6 +25,7 @@ BUILD_KWARGS = {
     **COMMON, "pipeline_name": "callscope-test-build", "commit": "c0ffee",
     "diarization_image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/callscope-diarization:abc123",
     "transcription_image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/callscope-transcription:abc123",
+    "transcription_gpu_image_uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/callscope-transcription:abc123-gpu",
 }
 KWARGS = {**COMMON, "pipeline_name": "callscope-test"}  # the batch run
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/callscope-{kind}:{version}"
@@ -161,10 +162,22 @@ def test_the_build_pipeline_registers_exactly_the_model_data_its_evaluated_steps
             {"Get": f"Steps.PackageModels.ProcessingOutputConfig.Outputs['{kind}'].S3Output.S3Uri"}, "model.tar.gz"]}}
         (container,) = steps[f"Register{kind.title()}Model"]["Arguments"]["InferenceSpecification"]["Containers"]
         assert container["ModelDataUrl"] == read[kind]
-        image = "DiarizationImageUri" if kind == "diarization" else "TranscriptionImageUri"
+        image = "DiarizationImageUri" if kind == "diarization" else "TranscribeImageUri"
         assert container["Image"] == {"Get": f"Parameters.{image}"}
         ran = steps["DiarizeLabelled" if kind == "diarization" else "TranscribeLabelled"]
         assert ran["Arguments"]["AppSpecification"]["ImageUri"] == {"Get": f"Parameters.{image}"}
+
+
+def test_the_gpu_build_runs_the_transcribe_step_and_is_what_gets_registered(build_definition):
+    """The Transcribe step's default instance has a GPU: the image built with GPU=1 runs it; the steps
+    around it keep the smaller CPU image."""
+    parameters = {p["Name"]: p["DefaultValue"] for p in build_definition["Parameters"]}
+    assert parameters["TranscribeImageUri"] == BUILD_KWARGS["transcription_gpu_image_uri"]
+    assert parameters["TranscriptionImageUri"] == BUILD_KWARGS["transcription_image_uri"]
+    assert parameters["TranscriptionInstanceType"].startswith("ml.g")
+    steps = _steps(build_definition)
+    for name in ("PackageModels", "PrepareLabelled", "EnrichLabelled", "Evaluate"):
+        assert steps[name]["Arguments"]["AppSpecification"]["ImageUri"] == {"Get": "Parameters.TranscriptionImageUri"}
 
 
 def test_the_gate_registers_both_packages_pending_approval_with_their_metrics_and_settings(build_definition):

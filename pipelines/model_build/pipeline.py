@@ -53,6 +53,7 @@ class BuildParameters:
     output_prefix: ParameterString
     diarization_image: ParameterString
     transcription_image: ParameterString
+    transcribe_image: ParameterString  # the Transcribe step's: the GPU build when there is one
     instances: Instances
     flags: dict[str, Parameter]  # the model flags of callscope.flags: Flag.dest -> parameter
     max_wer: ParameterFloat
@@ -61,17 +62,20 @@ class BuildParameters:
 
     def all(self) -> list:
         return [self.labelled_set, self.output_prefix, self.diarization_image, self.transcription_image,
-                *self.instances.all(), *self.flags.values(), self.max_wer, self.max_der, self.approval_status]
+                self.transcribe_image, *self.instances.all(), *self.flags.values(), self.max_wer, self.max_der,
+                self.approval_status]
 
 
 def build_parameters(default_bucket: str, base_job_prefix: str, diarization_image_uri: str,
-                     transcription_image_uri: str) -> BuildParameters:
+                     transcription_image_uri: str, transcription_gpu_image_uri: str = "") -> BuildParameters:
     data = f"s3://{default_bucket}/{base_job_prefix}"
     return BuildParameters(
         labelled_set=ParameterString("LabelledSet", default_value=f"{data}/labelled"),
         output_prefix=ParameterString("OutputPrefix", default_value=f"{data}/model-build"),
         diarization_image=ParameterString("DiarizationImageUri", default_value=diarization_image_uri),
         transcription_image=ParameterString("TranscriptionImageUri", default_value=transcription_image_uri),
+        transcribe_image=ParameterString("TranscribeImageUri",
+                                         default_value=transcription_gpu_image_uri or transcription_image_uri),
         instances=instance_parameters(),
         flags=flag_parameters(MODEL_FLAGS + RUN_FLAGS, {}),
         max_wer=ParameterFloat("MaxWER", default_value=0.35),
@@ -89,19 +93,22 @@ def get_pipeline(
     base_job_prefix: str = "callscope",
     diarization_image_uri: str = "callscope-diarization:latest",
     transcription_image_uri: str = "callscope-transcription:latest",
+    transcription_gpu_image_uri: str = "",
     commit: str = "",
     sagemaker_session: PipelineSession | None = None,
 ) -> Pipeline:
     """The pipeline, as the SageMaker project templates' `get_pipeline` builds it.
 
     Model packages go to the groups `<model_package_group_name>-diarization` and `-transcription`;
-    `commit` (CodeBuild's source version) is recorded on them. `role` and `default_bucket` default to
-    the session's (which asks AWS); give both to build offline.
+    `commit` (CodeBuild's source version) is recorded on them. `transcription_gpu_image_uri` (the image
+    built with GPU=1) runs the Transcribe step, whose default instance has a GPU, and is registered as
+    the transcription package's image, since it is what ran the model (it runs on a CPU too). `role`
+    and `default_bucket` default to the session's (which asks AWS); give both to build offline.
     """
     session = pipeline_session(region, default_bucket, sagemaker_session)
     role = role or execution_role(session)
     p = build_parameters(default_bucket or session.default_bucket(), base_job_prefix, diarization_image_uri,
-                         transcription_image_uri)
+                         transcription_image_uri, transcription_gpu_image_uri)
     make = StepFactory(session, role, base_job_prefix, p.output_prefix, p.instances.volume_size)
     package = make.step("PackageModels", "package_models", p.transcription_image, p.instances.prepare_type, 1, {},
                         {"transcription": make.output_uri("models", "transcription"),
@@ -109,7 +116,8 @@ def get_pipeline(
                         flag_arguments(PACKAGE_FLAGS, p.flags))
     models = Models(p.diarization_image, p.transcription_image,
                     diarization_data=archive_in(output_of(package, "diarization")),
-                    transcription_data=archive_in(output_of(package, "transcription")))
+                    transcription_data=archive_in(output_of(package, "transcription")),
+                    transcribe_image=p.transcribe_image)
     # Never redacted: its transcripts are scored word by word against the references; always the
     # packaged models (Asr whisper): their WER and DER gate their registration.
     diarized, enriched = analysis_chain(make, p.instances, models, p.flags, "Labelled", p.labelled_set, "labelled",
@@ -141,7 +149,7 @@ def get_pipeline(
     registrations = [
         register("RegisterDiarizationModel", "diarization", p.diarization_image, models.diarization_data,
                  p.instances.diarization_type),
-        register("RegisterTranscriptionModel", "transcription", p.transcription_image, models.transcription_data,
+        register("RegisterTranscriptionModel", "transcription", p.transcribe_image, models.transcription_data,
                  p.instances.transcription_type),
     ]
     fail = FailStep(name="MetricsOutOfBounds", error_message=Join(on=" ", values=[
