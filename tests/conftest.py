@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,6 +84,16 @@ def frozen_call(path: Path, enrichers: list[Enricher] | None = None) -> Conversa
     from callscope.analysis.call import analyze_transcript
 
     return analyze_transcript(path, enrichers=enrichers)
+
+
+@pytest.fixture(autouse=True)
+def fresh_boto3_default_session():
+    """boto3's default session keeps the credentials it first found: a test's fake ones (moto) must not
+    reach a later test that checks what happens without any (boto3.client() uses that session)."""
+    yield
+    boto3 = sys.modules.get("boto3")
+    if boto3 is not None:
+        boto3.DEFAULT_SESSION = None
 
 
 def fake_aws_variables(region: str = "us-east-1") -> dict[str, str]:

@@ -217,3 +217,27 @@ def test_nothing_goes_to_aws_or_the_network_and_nothing_is_left_behind(executed)
     assert _stdout(aws).strip() == "RUN_ON_AWS is False: nothing was sent to AWS."
     assert network == ""
     assert not list(tmp.glob("callscope-notebook-*"))  # the last cell removes the notebook's working folder
+
+
+def test_the_build_registers_two_pending_packages_which_once_approved_the_batch_run_reads(executed):
+    notebook, _, _ = executed
+    summary = _summary(notebook, "registry")
+    packages = summary["packages"]
+    assert sorted(package["group"] for package in packages) == ["callscope-diarization", "callscope-transcription"]
+    assert all(package["status_before"] == "PendingManualApproval" for package in packages)
+    assert summary["approved"] == ["Approved", "Approved"]
+    for package in packages:
+        assert {"WER", "DER", "WhisperModel", "Diarizer", "ComputeType", "BeamSize", "Commit"} <= set(
+            package["metadata"])
+    # the batch pipeline, built from the registry, reads exactly the approved archives
+    data = {package["group"].rsplit("-", 1)[1]: package["model_data"] for package in packages}
+    assert summary["batch_reads"] == {"Diarize": data["diarization"], "Transcribe": data["transcription"]}
+    (listing, batch_steps) = _outputs_of_type(_cell(notebook, "registry"), "text/html")
+    assert listing.count("PendingManualApproval") == 2 and "Succeeded" in batch_steps
+
+
+def test_the_serving_cell_invokes_the_server_with_the_example_call(executed):
+    notebook, _, _ = executed
+    summary = _summary(notebook, "serving")
+    assert summary["ping"]["status"] == "ok" and summary["status"] == 200
+    assert summary["duration"] == pytest.approx(30.0, abs=0.2) and summary["words"] > 40

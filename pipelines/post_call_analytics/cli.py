@@ -18,6 +18,7 @@ import argparse
 import importlib
 import json
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,11 +123,16 @@ def _wait(client, arn: str, timeout_secs: float) -> None:
 
 def run_pipeline_locally(argv: list[str] | None = None) -> None:
     parser = _common(argparse.ArgumentParser(
-        description="Run the pipeline definition on this machine, without Docker."))
+        description="Run the pipeline definition on this machine: each step as a local process, or in its "
+                    "image with --in-images."))
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a pipeline parameter (S3 URIs map under --s3-root; local paths work too)")
     parser.add_argument("--s3-root", type=Path, default=Path("pipeline-local/s3"), help="folder standing for S3")
     parser.add_argument("--workdir", type=Path, default=Path("pipeline-local/work"), help="each step's processing root")
+    parser.add_argument("--in-images", metavar="ENGINE", nargs="?", const="docker",
+                        help="run each step in its image (the definition's ImageUri, e.g. set by --param "
+                             "TranscriptionImageUri=...) with this container engine command (default docker; "
+                             "e.g. 'podman --runtime runc'), as SageMaker local mode does")
     args = parser.parse_args(argv)
     from pipelines.post_call_analytics.local_run import LocalPipelineFailure, LocalPipelineRunner
 
@@ -139,7 +145,8 @@ def run_pipeline_locally(argv: list[str] | None = None) -> None:
     with _pipelines_extra():
         definition = json.loads(_pipeline(args.module_name, {**_OFFLINE_KWARGS, **args.kwargs}).definition())
     try:
-        run = LocalPipelineRunner(definition, args.s3_root, args.workdir).run(parameters)
+        engine = shlex.split(args.in_images) if args.in_images else None
+        run = LocalPipelineRunner(definition, args.s3_root, args.workdir, engine=engine).run(parameters)
     except LocalPipelineFailure as error:
         _fail(str(error))
     for step in run.steps:

@@ -1,11 +1,13 @@
-"""Run a pipeline definition on this machine, without Docker: debug a pipeline before paying for it.
+"""Run a pipeline definition on this machine: debug a pipeline before paying for it.
 
 Reads the definition JSON SageMaker would get, resolves its parameters, execution variables, step
 properties, `Std:Join` and `Std:JsonGet`, and runs each processing step's entry point (processing/*.py)
-as a local process under the processing contract (CALLSCOPE_PROCESSING_ROOT). S3 URIs map to folders
-under `s3_root` (s3://bucket/key -> s3_root/bucket/key); a parameter may also be a local path. With
-Asr=transcribe the steps call the real Amazon Transcribe (the machine's AWS credentials), uploading
-each call to TranscribeBucket, since the run's S3 URIs exist only here.
+as a local process under the processing contract (CALLSCOPE_PROCESSING_ROOT), or, given a container
+engine (`engine`: docker, or podman with its options), inside the step's own image as SageMaker would:
+its ContainerEntrypoint and arguments, /opt/ml/processing mounted from the step's folder, no network.
+S3 URIs map to folders under `s3_root` (s3://bucket/key -> s3_root/bucket/key); a parameter may also
+be a local path. With Asr=transcribe the steps call the real Amazon Transcribe (the machine's AWS
+credentials), uploading each call to TranscribeBucket, since the run's S3 URIs exist only here.
 Condition steps are evaluated; register steps call `create_model_package` when given a SageMaker client
 (moto in tests) and are otherwise recorded; a fail step raises LocalPipelineFailure.
 """
@@ -59,10 +61,12 @@ class LocalRun:
 
 class LocalPipelineRunner:
     def __init__(self, definition: dict, s3_root: Path, workdir: Path, code_dir: Path = REPOSITORY / "processing",
-                 sagemaker_client=None, python: str = sys.executable, echo=print) -> None:
+                 sagemaker_client=None, python: str = sys.executable, echo=print,
+                 engine: list[str] | None = None) -> None:
         self.definition, self.s3_root, self.workdir, self.code_dir = (definition, Path(s3_root), Path(workdir),
                                                                       Path(code_dir))
         self.sagemaker_client, self.python, self.echo = sagemaker_client, python, echo
+        self.engine = engine  # a container engine's command: each step runs in its image
         self.runs: dict[str, StepRun] = {}
 
     # ---- expressions -------------------------------------------------------------------------
@@ -148,11 +152,14 @@ class LocalPipelineRunner:
         for output in outputs.values():
             _under(root, output["LocalPath"]).mkdir(parents=True, exist_ok=True)
         app = arguments["AppSpecification"]
-        command = ([self._local_entrypoint(part) for part in app["ContainerEntrypoint"]]
-                   + [_text(a) for a in app.get("ContainerArguments", [])])
-        environment = {**os.environ, **arguments.get("Environment", {}), "CALLSCOPE_PROCESSING_ROOT": str(root),
-                       LOCAL_S3_VARIABLE: str(self.s3_root)}
-        self.echo(f"{step['Name']}: {' '.join(command[1:])}")
+        step_arguments = [_text(a) for a in app.get("ContainerArguments", [])]
+        if self.engine:
+            command, environment = self._in_image(app, step_arguments, arguments.get("Environment", {}), root)
+        else:
+            command = [self._local_entrypoint(part) for part in app["ContainerEntrypoint"]] + step_arguments
+            environment = {**os.environ, **arguments.get("Environment", {}), "CALLSCOPE_PROCESSING_ROOT": str(root),
+                           LOCAL_S3_VARIABLE: str(self.s3_root)}
+        self.echo(f"{step['Name']}: {' '.join(app['ContainerEntrypoint'][1:] + step_arguments)}")
         finished = subprocess.run(command, env=environment, capture_output=True, text=True)
         log = finished.stdout + finished.stderr
         (root / "log.txt").write_text(log)
@@ -167,6 +174,21 @@ class LocalPipelineRunner:
             source = _under(root, outputs[prop["OutputName"]]["LocalPath"]) / prop["FilePath"]
             run.property_files[prop["PropertyFileName"]] = json.loads(source.read_text())
         return run
+
+    def _in_image(self, app: dict, step_arguments: list[str], step_environment: dict[str, str],
+                  root: Path) -> tuple[list[str], dict[str, str]]:
+        """The engine's `run` of the step's image, as a processing job runs it: the step's folder as
+        /opt/ml/processing, the folder standing for S3 at the same path inside, no network."""
+        processing = _under(root, "/opt/ml/processing")
+        s3_root = self.s3_root.resolve()
+        entrypoint, *entrypoint_arguments = app["ContainerEntrypoint"]
+        command = [*self.engine, "run", "--rm", "--network", "none",
+                   "--volume", f"{processing.resolve()}:/opt/ml/processing",
+                   "--volume", f"{s3_root}:{s3_root}:ro",
+                   "--env", f"{LOCAL_S3_VARIABLE}={s3_root}",
+                   *[option for name, value in step_environment.items() for option in ("--env", f"{name}={value}")],
+                   "--entrypoint", entrypoint, app["ImageUri"], *entrypoint_arguments, *step_arguments]
+        return command, dict(os.environ)
 
     def _local_entrypoint(self, part: str) -> str:
         if part == "python3":
