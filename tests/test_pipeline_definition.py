@@ -391,3 +391,40 @@ def test_every_step_is_a_request_the_sagemaker_api_accepts(which, request):
         assert not report.has_errors(), f"{step['Name']}: {report.generate_report()}"
         checked += 1
     assert checked == sum(step["Type"] in operations for step in _steps(definition).values()) > 0
+
+
+def test_a_pyannote_pipeline_directory_is_an_optional_model_input_packaged_and_registered(aws, tmp_path):
+    """With pyannote_pipeline_uri, PackageModels reads the directory through its `pyannote` input and
+    packages it as the diarization model; the definition's own arguments, run locally, do that."""
+    pytest.importorskip("pyannote.audio")
+    from callscope.models.package import PYANNOTE, unpack
+    from pipelines.model_build.pipeline import get_pipeline
+    from pipelines.post_call_analytics.local_run import LocalPipelineRunner
+    from tests.pyannote_pipeline_factory import build_pipeline_directory
+
+    uri = "s3://callscope-test/models/pyannote-pipeline/"
+    definition = json.loads(get_pipeline(**BUILD_KWARGS, pyannote_pipeline_uri=uri).definition())
+    parameters = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
+    assert parameters["PyannotePipeline"] == uri
+    steps = _steps(definition)
+    package = steps["PackageModels"]["Arguments"]
+    assert _inputs(steps["PackageModels"])["pyannote"]["S3Uri"] == {"Get": "Parameters.PyannotePipeline"}
+    arguments = package["AppSpecification"]["ContainerArguments"]
+    assert arguments[arguments.index("--diarizer") + 1] == "pyannote"
+    assert arguments[arguments.index("--pyannote-pipeline") + 1] == "/opt/ml/processing/input/pyannote"
+    register = steps["RegisterDiarizationModel"]["Arguments"]
+    assert register["CustomerMetadataProperties"]["Diarizer"] == "pyannote"
+    # without it, no such input or parameter
+    plain = json.loads(get_pipeline(**BUILD_KWARGS).definition())
+    assert "ProcessingInputs" not in _steps(plain)["PackageModels"]["Arguments"]  # it reads nothing
+    assert "PyannotePipeline" not in {p["Name"] for p in plain["Parameters"]}
+
+    # The PackageModels step alone, as the definition has it, on a real pipeline directory
+    directory = build_pipeline_directory(tmp_path / "pipeline-dir")
+    only_package = {**definition, "Steps": [step for step in definition["Steps"] if step["Name"] == "PackageModels"]}
+    runner = LocalPipelineRunner(only_package, tmp_path / "s3", tmp_path / "work", echo=lambda line: None)
+    run = runner.run({"PyannotePipeline": str(directory)}, execution_id="pyannote-1")
+    archive = runner.local(run.step("PackageModels").outputs["diarization"]) / "model.tar.gz"
+    manifest = unpack(archive, tmp_path / "unpacked")
+    assert manifest.kind == PYANNOTE
+    assert (tmp_path / "unpacked" / "config.yaml").is_file()

@@ -14,7 +14,7 @@ from callscope.flags import flag_named, options_from_values
 from callscope.models import model_file
 from callscope.models.package import ARCHIVE, EMBEDDED_DIARIZER, PYANNOTE, WHISPER, files_under, pack
 from callscope.options import AnalyzeOptions, DiarizerName
-from callscope.sagemaker_steps.contract import output_dir
+from callscope.sagemaker_steps.contract import CONTAINER_PREFIX, local_path, output_dir
 from callscope.sagemaker_steps.step import analysis_arguments, main_guard
 from callscope.speakers.embedded import SEGMENTATION_FILE
 from callscope.speakers.embedding import ENCODER_FILE
@@ -35,6 +35,8 @@ def package(options: AnalyzeOptions) -> None:
         diarization = pack(files, EMBEDDED_DIARIZER, "embedded", output_dir("diarization") / ARCHIVE)
     elif options.diarizer == DiarizerName.PYANNOTE:
         pipeline = Path(options.pyannote.pipeline)
+        if pipeline.is_relative_to(CONTAINER_PREFIX):  # an input channel (the pipeline's `pyannote` input)
+            pipeline = local_path(str(pipeline))
         if not (pipeline / "config.yaml").is_file():
             raise ModelError(f"--pyannote-pipeline {pipeline}: a pipeline to package must be a local directory "
                              "with its config.yaml")

@@ -15,7 +15,7 @@ metrics' report and the commit. Approving a package is what lets the batch pipel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
 from sagemaker.core.workflow.conditions import ConditionLessThanOrEqualTo
@@ -31,7 +31,7 @@ from sagemaker.serve.model_builder import ModelBuilder
 
 from callscope.flags import MODEL_FLAGS, RUN_FLAGS
 from callscope.sagemaker_steps.package_models import FLAGS as PACKAGE_FLAGS
-from pipelines.post_call_analytics.layout import EVALUATION_REPORT
+from pipelines.post_call_analytics.layout import EVALUATION_REPORT, PROCESSING
 from pipelines.processing_steps import (
     Instances,
     Models,
@@ -46,6 +46,8 @@ from pipelines.processing_steps import (
     pipeline_session,
 )
 
+PYANNOTE_CHANNEL = "pyannote"
+
 
 @dataclass(frozen=True)
 class BuildParameters:
@@ -59,11 +61,12 @@ class BuildParameters:
     max_wer: ParameterFloat
     max_der: ParameterFloat
     approval_status: ParameterString
+    extra: tuple[Parameter, ...] = ()  # those of optional inputs, when given
 
     def all(self) -> list:
         return [self.labelled_set, self.output_prefix, self.diarization_image, self.transcription_image,
                 self.transcribe_image, *self.instances.all(), *self.flags.values(), self.max_wer, self.max_der,
-                self.approval_status]
+                self.approval_status, *self.extra]
 
 
 def build_parameters(default_bucket: str, base_job_prefix: str, diarization_image_uri: str,
@@ -94,6 +97,7 @@ def get_pipeline(
     diarization_image_uri: str = "callscope-diarization:latest",
     transcription_image_uri: str = "callscope-transcription:latest",
     transcription_gpu_image_uri: str = "",
+    pyannote_pipeline_uri: str = "",
     commit: str = "",
     sagemaker_session: PipelineSession | None = None,
 ) -> Pipeline:
@@ -102,18 +106,29 @@ def get_pipeline(
     Model packages go to the groups `<model_package_group_name>-diarization` and `-transcription`;
     `commit` (CodeBuild's source version) is recorded on them. `transcription_gpu_image_uri` (the image
     built with GPU=1) runs the Transcribe step, whose default instance has a GPU, and is registered as
-    the transcription package's image, since it is what ran the model (it runs on a CPU too). `role`
-    and `default_bucket` default to the session's (which asks AWS); give both to build offline.
+    the transcription package's image, since it is what ran the model (it runs on a CPU too).
+    `pyannote_pipeline_uri`, an S3 prefix holding a pyannote.audio pipeline directory (its config.yaml
+    and the model folders it names), makes the diarization package that pipeline instead of the
+    embedded diarizer's models: PackageModels reads it through its `pyannote` input (parameter
+    PyannotePipeline) and the Diarize step runs it. `role` and `default_bucket` default to the
+    session's (which asks AWS); give both to build offline.
     """
     session = pipeline_session(region, default_bucket, sagemaker_session)
     role = role or execution_role(session)
     p = build_parameters(default_bucket or session.default_bucket(), base_job_prefix, diarization_image_uri,
                          transcription_image_uri, transcription_gpu_image_uri)
     make = StepFactory(session, role, base_job_prefix, p.output_prefix, p.instances.volume_size)
-    package = make.step("PackageModels", "package_models", p.transcription_image, p.instances.prepare_type, 1, {},
+    package_inputs, package_given = {}, {}
+    if pyannote_pipeline_uri:  # an optional model input: the diarization package is this pipeline
+        pyannote = ParameterString("PyannotePipeline", default_value=pyannote_pipeline_uri)
+        p = replace(p, extra=(pyannote,))
+        package_inputs = {PYANNOTE_CHANNEL: (pyannote, False)}
+        package_given = {"diarizer": "pyannote", "pyannote_pipeline": f"{PROCESSING}/input/{PYANNOTE_CHANNEL}"}
+    package = make.step("PackageModels", "package_models", p.transcription_image, p.instances.prepare_type, 1,
+                        package_inputs,
                         {"transcription": make.output_uri("models", "transcription"),
                          "diarization": make.output_uri("models", "diarization")},
-                        flag_arguments(PACKAGE_FLAGS, p.flags))
+                        flag_arguments(PACKAGE_FLAGS, p.flags, package_given))
     models = Models(p.diarization_image, p.transcription_image,
                     diarization_data=archive_in(output_of(package, "diarization")),
                     transcription_data=archive_in(output_of(package, "transcription")),
@@ -131,7 +146,7 @@ def get_pipeline(
     wer = JsonGet(step_name=evaluate.name, property_file=report, json_path="metrics.wer.value")
     der = JsonGet(step_name=evaluate.name, property_file=report, json_path="metrics.der.value")
 
-    settings = {"WhisperModel": p.flags["model"], "Diarizer": p.flags["diarizer"],
+    settings = {"WhisperModel": p.flags["model"], "Diarizer": package_given.get("diarizer", p.flags["diarizer"]),
                 "ComputeType": p.flags["compute_type"], "BeamSize": p.flags["beam_size"].to_string(),
                 "Commit": commit or "unknown", "WER": Join(on="", values=[wer]), "DER": Join(on="", values=[der])}
 
