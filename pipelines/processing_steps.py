@@ -18,7 +18,7 @@ from sagemaker.mlops.workflow.retry import (
     StepExceptionTypeEnum,
     StepRetryPolicy,
 )
-from sagemaker.mlops.workflow.steps import ProcessingStep
+from sagemaker.mlops.workflow.steps import CacheConfig, ProcessingStep
 
 from callscope.flags import ENRICH_FLAGS, RUN_FLAGS, STEP_FLAGS, Flag, FlagValue
 from callscope.models.package import ARCHIVE
@@ -119,12 +119,13 @@ RETRY_POLICIES = [
 
 class StepFactory:
     """Builds processing steps that share a session, a role, a job-name prefix, an output prefix and
-    the instances' storage size; every step retries on capacity and throttling errors."""
+    the instances' storage size; every step retries on capacity and throttling errors, and reuses an
+    earlier execution's results when given a `cache` (for steps whose inputs name what they read)."""
 
     def __init__(self, session: PipelineSession, role: str, base_job_prefix: str, output_prefix,
-                 volume_size) -> None:
+                 volume_size, cache: CacheConfig | None = None) -> None:
         self.session, self.role, self.prefix, self.output_prefix = session, role, base_job_prefix, output_prefix
-        self.volume_size = volume_size
+        self.volume_size, self.cache = volume_size, cache
         self.steps: list[ProcessingStep] = []
 
     def output_uri(self, *parts: str) -> Join:
@@ -156,7 +157,7 @@ class StepFactory:
             arguments=arguments,
         )
         step = ProcessingStep(name=name, step_args=step_args, property_files=property_files,
-                              retry_policies=RETRY_POLICIES)
+                              retry_policies=RETRY_POLICIES, cache_config=self.cache)
         self.steps.append(step)
         return step
 

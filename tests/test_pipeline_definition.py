@@ -428,3 +428,12 @@ def test_a_pyannote_pipeline_directory_is_an_optional_model_input_packaged_and_r
     manifest = unpack(archive, tmp_path / "unpacked")
     assert manifest.kind == PYANNOTE
     assert (tmp_path / "unpacked" / "config.yaml").is_file()
+
+
+def test_the_model_build_caches_its_steps_and_the_batch_run_does_not(build_definition, definition):
+    """A re-run with the same images, settings and labelled set reuses the evaluated results; the batch
+    run never does (new calls arrive under the same prefix)."""
+    for name, step in _steps(build_definition).items():
+        if step["Type"] == "Processing":
+            assert step["CacheConfig"] == {"Enabled": True, "ExpireAfter": "P30D"}, name
+    assert all("CacheConfig" not in step for step in definition["Steps"])

@@ -27,6 +27,7 @@ from sagemaker.mlops.workflow.condition_step import ConditionStep
 from sagemaker.mlops.workflow.fail_step import FailStep
 from sagemaker.mlops.workflow.model_step import ModelStep
 from sagemaker.mlops.workflow.pipeline import Pipeline
+from sagemaker.mlops.workflow.steps import CacheConfig
 from sagemaker.serve.model_builder import ModelBuilder
 
 from callscope.flags import MODEL_FLAGS, RUN_FLAGS
@@ -47,6 +48,12 @@ from pipelines.processing_steps import (
 )
 
 PYANNOTE_CHANNEL = "pyannote"
+# SageMaker keys a processing step's cache on its image, arguments, environment and inputs: an execution
+# with the same images, settings and labelled set as one in the last 30 days reuses its packages,
+# results and evaluation (a cached step's outputs are the earlier run's, so the next step's inputs match
+# too). New images (a new commit) or another parameter run everything again. Not in the batch pipeline:
+# new calls arrive under the same InputCalls prefix.
+LABELLED_CACHE = CacheConfig(enable_caching=True, expire_after="P30D")
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,7 @@ def get_pipeline(
     role = role or execution_role(session)
     p = build_parameters(default_bucket or session.default_bucket(), base_job_prefix, diarization_image_uri,
                          transcription_image_uri, transcription_gpu_image_uri)
-    make = StepFactory(session, role, base_job_prefix, p.output_prefix, p.instances.volume_size)
+    make = StepFactory(session, role, base_job_prefix, p.output_prefix, p.instances.volume_size, LABELLED_CACHE)
     package_inputs, package_given = {}, {}
     if pyannote_pipeline_uri:  # an optional model input: the diarization package is this pipeline
         pyannote = ParameterString("PyannotePipeline", default_value=pyannote_pipeline_uri)

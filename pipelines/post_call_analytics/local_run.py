@@ -181,6 +181,7 @@ class LocalPipelineRunner:
         /opt/ml/processing, the folder standing for S3 at the same path inside, no network."""
         processing = _under(root, "/opt/ml/processing")
         s3_root = self.s3_root.resolve()
+        s3_root.mkdir(parents=True, exist_ok=True)  # a bind mount's source must exist
         entrypoint, *entrypoint_arguments = app["ContainerEntrypoint"]
         command = [*self.engine, "run", "--rm", "--network", "none",
                    "--volume", f"{processing.resolve()}:/opt/ml/processing",
