@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 OUT ?= results/demo
 
-.PHONY: demo test test-llm bench install install-dev browser clean
+.PHONY: demo test test-images images test-llm bench install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ browser:
 test: install-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Both container images built with podman on this machine (containers/local/build_images.sh: the base
+# image from Debian's packages, nothing pulled from an image registry; about 15 minutes the first time),
+# then run: each serves a real call, and the model-build pipeline runs every step in its image.
+IMAGE_TAG ?= dev
+images:
+	CALLSCOPE_IMAGE_TAG=$(IMAGE_TAG) bash containers/local/build_images.sh
+
+test-images: install-dev images
+	CALLSCOPE_IMAGES_TAG=$(IMAGE_TAG) $(BIN)/python -m pytest tests/test_images.py
 
 # The llama.cpp insight backend with a real model: builds llama-cpp-python (minutes), so not part
 # of `make test`, whose llama.cpp tests skip with the reason when it is not installed.
