@@ -146,6 +146,25 @@ def test_with_no_approved_package_the_batch_pipeline_is_one_line_and_exit_2(aws,
         "and approve what it registered (docs/AWS.md) before running the batch pipeline")
 
 
+def test_an_approved_package_without_model_data_is_one_line_and_exit_2(aws, capsys):
+    """Registered by hand, not by the model build: the batch pipeline has no archive to run."""
+    from pipelines.post_call_analytics.cli import get_pipeline_definition
+
+    for kind in KINDS:
+        aws.create_model_package_group(ModelPackageGroupName=f"bare-{kind}")
+        arn = aws.create_model_package(
+            ModelPackageGroupName=f"bare-{kind}", ModelApprovalStatus="Approved",
+            InferenceSpecification={"Containers": [{"Image": IMAGE.format(kind=kind, version="bare")}],
+                                    "SupportedContentTypes": ["application/json"],
+                                    "SupportedResponseMIMETypes": ["application/json"]})["ModelPackageArn"]
+    with pytest.raises(SystemExit) as stopped:
+        get_pipeline_definition(["--kwargs", json.dumps({**KWARGS, "model_package_group_name": "bare"})])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "names no model data" in error and "bare-diarization" in error
+    assert arn.endswith("/1")
+
+
 def test_the_build_pipeline_registers_exactly_the_model_data_its_evaluated_steps_read(build_definition):
     steps = _steps(build_definition)
     assert {name: step["Type"] for name, step in steps.items()} == {

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from callscope.errors import CallscopeError
-
-KINDS = ("diarization", "transcription")
+from pipelines.post_call_analytics.promote import MODEL_KINDS as KINDS
+from pipelines.post_call_analytics.promote import PromotionError, newest_approved
 
 
 class NoApprovedModel(CallscopeError):
@@ -38,19 +38,20 @@ class ApprovedModels:
 
 
 def latest_approved(client, group: str) -> ApprovedPackage:
-    """The newest Approved package in `group`: its ARN, image and ModelDataUrl; NoApprovedModel if none."""
+    """The newest Approved package in `group` (as promote-models finds it: every page, newest by creation
+    time, a package rejected meanwhile skipped): its ARN, image and ModelDataUrl; NoApprovedModel if none."""
     try:
-        summaries = client.list_model_packages(ModelPackageGroupName=group, ModelApprovalStatus="Approved",
-                                               SortBy="CreationTime", SortOrder="Descending",
-                                               MaxResults=1)["ModelPackageSummaryList"]
+        package = newest_approved(client, group)
     except client.exceptions.ClientError as error:
         raise NoApprovedModel(f"model package group {group}: {error}") from None
-    if not summaries:
+    except PromotionError as error:  # a package without an inference image
+        raise NoApprovedModel(str(error)) from None
+    if package is None:
         raise NoApprovedModel(f"model package group {group} has no Approved package: run the model-build pipeline "
                               "and approve what it registered (docs/AWS.md) before running the batch pipeline")
-    arn = summaries[0]["ModelPackageArn"]
-    (container, *_) = client.describe_model_package(ModelPackageName=arn)["InferenceSpecification"]["Containers"]
-    return ApprovedPackage(arn, container["Image"], container["ModelDataUrl"])
+    if not package.model_data_url:
+        raise NoApprovedModel(f"{package.arn} names no model data: it was not registered by the model build")
+    return ApprovedPackage(package.arn, package.image_uri, package.model_data_url)
 
 
 def approved_models(client, group_prefix: str) -> ApprovedModels:

@@ -179,6 +179,13 @@ def latest_approved(
     (rejected between the two calls) is skipped. Raises ModelPackageGroupNotFound for a missing group.
     """
     check_group_exists(sagemaker_client, group_name)
+    return newest_approved(sagemaker_client, group_name, page_size=page_size)
+
+
+def newest_approved(
+    sagemaker_client: Any, group_name: str, *, page_size: int | None = None
+) -> ApprovedPackage | None:
+    """latest_approved without first checking that the group exists (a missing group lists nothing)."""
     summaries = sorted(
         iter_approved_summaries(sagemaker_client, group_name, page_size=page_size),
         key=lambda summary: (summary["CreationTime"], summary.get("ModelPackageVersion") or 0),
