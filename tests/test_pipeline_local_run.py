@@ -183,3 +183,15 @@ def test_the_command_line_names_an_unknown_parameter(mocked_aws, capsys):
         run_pipeline_locally(["--module-name", "pipelines.model_build.pipeline", "--param", "LabelledSetz=calls/"])
     assert stopped.value.code == 2
     assert capsys.readouterr().err.strip() == "error: unknown pipeline parameter(s): LabelledSetz"
+
+
+def test_in_images_with_an_engine_that_is_not_installed_is_one_line(mocked_aws, capsys, tmp_path):
+    from pipelines.post_call_analytics.cli import run_pipeline_locally
+
+    with pytest.raises(SystemExit) as stopped:
+        run_pipeline_locally(["--module-name", "pipelines.model_build.pipeline", "--in-images", "no-such-engine",
+                              "--s3-root", str(tmp_path / "s3"), "--workdir", str(tmp_path / "work"),
+                              "--param", f"LabelledSet={DATA / 'pyannote_sample'}"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: PackageModels: cannot run no-such-engine: No such file or directory")

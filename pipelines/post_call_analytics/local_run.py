@@ -160,7 +160,10 @@ class LocalPipelineRunner:
             environment = {**os.environ, **arguments.get("Environment", {}), "CALLSCOPE_PROCESSING_ROOT": str(root),
                            LOCAL_S3_VARIABLE: str(self.s3_root)}
         self.echo(f"{step['Name']}: {' '.join(app['ContainerEntrypoint'][1:] + step_arguments)}")
-        finished = subprocess.run(command, env=environment, capture_output=True, text=True)
+        try:
+            finished = subprocess.run(command, env=environment, capture_output=True, text=True)
+        except OSError as error:  # no such engine or interpreter: the step cannot start at all
+            raise LocalPipelineFailure(f"{step['Name']}: cannot run {command[0]}: {error.strerror}") from None
         log = finished.stdout + finished.stderr
         (root / "log.txt").write_text(log)
         if finished.returncode != 0:
