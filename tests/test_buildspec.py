@@ -197,8 +197,12 @@ def dry_run(
         else:
             env[name] = value
     result = subprocess.run([bash, "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=60)
-    calls = [entry.split("\x1f") for entry in log.read_text().split("\x1e") if entry]
-    return result, calls
+    return result, recorded_calls(log)
+
+
+def recorded_calls(log: Path) -> list[list[str]]:
+    """What the stubs recorded: each call as its program's name and arguments, in order."""
+    return [entry.split("\x1f") for entry in log.read_text().split("\x1e") if entry]
 
 
 def index_of(calls: list[list[str]], *prefix: str) -> int:

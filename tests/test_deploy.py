@@ -20,6 +20,7 @@ import boto3  # noqa: E402
 
 from pipelines.post_call_analytics import promote  # noqa: E402
 from tests.conftest import fake_aws_variables  # noqa: E402
+from tests.test_buildspec import STUB, recorded_calls  # noqa: E402
 from tests.test_promote import (  # noqa: E402
     BASE,
     REGION,
@@ -292,10 +293,6 @@ def test_the_rule_targets_the_deploy_pipeline_which_deploys_staging_then_waits_f
 
 # --- deploy/buildspec.yml: its commands in bash, promote-models real against moto's server ---------
 
-AWS_STUB = """#!/usr/bin/env bash
-entry="$(basename "$0")"; for arg in "$@"; do entry+=$'\\x1f'"$arg"; done
-printf '%s\\x1e' "$entry" >> "$STUB_LOG"
-"""
 DEPLOY_ENV = {"MODEL_PACKAGE_GROUP_NAME": BASE, "PROJECT_NAME": "callscope", "ASYNC_BUCKET": "calls-bucket",
               "CLOUDFORMATION_ROLE_ARN": "arn:aws:iam::123456789012:role/callscope-endpoints-stack"}
 
@@ -318,7 +315,7 @@ def run_deploy_buildspec(tmp_path: Path, endpoint: str, stage: str, **extra_env:
     stubs = tmp_path / f"stubs-{stage}"
     stubs.mkdir()
     for name in ("aws", "pip"):
-        (stubs / name).write_text(AWS_STUB)
+        (stubs / name).write_text(STUB)  # records its arguments, as in buildspec.yml's dry run
         (stubs / name).chmod(0o755)
     (stubs / "python").symlink_to(sys.executable)
     work = tmp_path / stage
@@ -332,8 +329,7 @@ def run_deploy_buildspec(tmp_path: Path, endpoint: str, stage: str, **extra_env:
            **spec["env"]["variables"], **DEPLOY_ENV, "STAGE": stage, **extra_env}
     result = subprocess.run([shutil.which("bash"), "-c", script], cwd=work, env=env, capture_output=True,
                             text=True, timeout=120)
-    calls = [entry.split("\x1f") for entry in log.read_text().split("\x1e") if entry]
-    return result, calls, work
+    return result, recorded_calls(log), work
 
 
 def deploy_call(calls: list[list[str]]) -> list[str]:

@@ -7,7 +7,6 @@ Skipped unless CALLSCOPE_IMAGES_TAG names the tag the images were built with (th
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA
+from tests.test_serving import _free_port, _request
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # importing sagemaker.mlops needs a region
 
@@ -28,24 +28,6 @@ SAMPLE = ROOT / "examples" / "calls" / "pyannote-sample.wav"
 
 pytestmark = pytest.mark.skipif(not TAG, reason="the images are not built here: `make test-images` builds and "
                                                 "tests them (podman)")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, json.loads(response.read().decode())
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module", params=sorted(IMAGES))
@@ -62,7 +44,7 @@ def served(request):
         deadline = time.monotonic() + 180
         while True:
             try:
-                status, body = _request(port, "GET", "/ping")
+                status, body, _ = _request(port, "GET", "/ping")
                 if status == 200:
                     break
             except OSError:
@@ -78,7 +60,7 @@ def served(request):
 def test_each_image_serves_a_real_call(served):
     kind, port, ping = served
     assert ping["status"] == "ok"
-    status, answer = _request(port, "POST", "/invocations", SAMPLE.read_bytes(), {"Content-Type": "audio/wav"})
+    status, answer, _ = _request(port, "POST", "/invocations", SAMPLE.read_bytes(), {"Content-Type": "audio/wav"})
     assert status == 200, answer
     assert answer["duration"] == pytest.approx(30.0, abs=0.2)
     if kind == "transcription":
