@@ -4,8 +4,8 @@ Issue 15: the RTTM (and talk time) were built from the recognised words, so spee
 gave no words for vanished, and DER of the written RTTM was far above the diarizer's own. This
 bench runs `analyze_call` on each file and scores, side by side:
 - own: what found the speech: the embedded diarizer's own segments on mono calls (recorded from the
-  diarizer `analyze_call` is given), Silero VAD per channel on channel calls (callscope's settings
-  when it has them, else the derived references' settings);
+  diarizer `analyze_call` is given), callscope's channel speech detector on channel calls
+  (segmentation-3.0 since it replaced Silero VAD there; Silero with callscope's settings before);
 - written: `to_rttm` of the analysed conversation, the file `callscope analyze` writes.
 
     .venv/bin/python bench/bench_rttm_regions.py --out docs/bench-results-rttm-regions.json
@@ -79,15 +79,24 @@ def annotation_of_rttm(text: str, uri: str) -> Annotation:
     return annotation
 
 
-def channel_vad(path: Path, uri: str) -> Annotation:
-    """Silero VAD per channel, callscope's settings where it has them (the words' regions on channel calls)."""
-    try:
-        from callscope.speakers.regions import CHANNEL_VAD
-    except ImportError:
-        CHANNEL_VAD = REFERENCE_VAD  # noqa: N806 (callscope before issue 15 had none)
+def channel_speech(path: Path, uri: str) -> tuple[Annotation, str]:
+    """What finds each channel's speech regions in the callscope imported: its segmentation model
+    (since the channel-speech change), else Silero VAD with its CHANNEL_VAD settings (before it)."""
     channels = decode(path).samples
-    return channel_reference(channels, tuple(f"spk_{index}" for index in range(channels.shape[0])), uri,
-                             dict(CHANNEL_VAD))[0]
+    names = tuple(f"spk_{index}" for index in range(channels.shape[0]))
+    try:
+        from callscope.speakers.segmentation import shared_segmentation
+    except ImportError:
+        try:
+            from callscope.speakers.regions import CHANNEL_VAD
+        except ImportError:
+            CHANNEL_VAD = REFERENCE_VAD  # noqa: N806 (callscope before issue 15 had none)
+        return channel_reference(channels, names, uri, dict(CHANNEL_VAD))[0], "Silero VAD per channel"
+    speech = Annotation(uri=uri)
+    for name, channel in zip(names, channels):
+        for span in shared_segmentation(1).speech_spans(channel):
+            speech[Segment(span.start, span.end), speech.new_track(Segment(span.start, span.end))] = name
+    return speech, "segmentation-3.0 per channel"
 
 
 def scores(reference: Annotation, hypothesis: Annotation, duration: float) -> dict:
@@ -128,7 +137,7 @@ def measure(item: dict, transcriber, diarizer: RecordingDiarizer, options) -> di
     uri, duration, reference = item["name"], conversation.source.duration, item["reference"]
     written = annotation_of_rttm(to_rttm(conversation), uri)
     if conversation.speaker_separation == "channels":
-        own, own_kind = channel_vad(item["path"], uri), "Silero VAD per channel"
+        own, own_kind = channel_speech(item["path"], uri)
     else:
         own, own_kind = annotation_of_segments(diarizer.last, uri), "embedded diarizer's segments"
     wordless = [region for region in getattr(conversation, "speech_regions", []) if region.without_words]

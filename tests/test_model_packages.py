@@ -19,8 +19,8 @@ from callscope.sagemaker_steps import package_models
 from callscope.sagemaker_steps.contract import ROOT_VARIABLE
 from callscope.sagemaker_steps.model_channel import with_channel_models
 from callscope.serving.diarization import load as load_diarization_server
-from callscope.speakers.embedded import SEGMENTATION_FILE
 from callscope.speakers.embedding import ENCODER_FILE
+from callscope.speakers.segmentation import SEGMENTATION_FILE
 from callscope.transcription.models import bundled_model_path
 from tests.conftest import JFK, PYANNOTE_SAMPLE
 

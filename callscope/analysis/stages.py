@@ -25,7 +25,8 @@ from callscope.speakers.assign import SpeakerSegment, assign_speakers
 from callscope.speakers.channels import SpeakerLayout, SpeakerTrack, split_speakers
 from callscope.speakers.crosstalk import drop_crosstalk
 from callscope.speakers.diarization import Diarizer
-from callscope.speakers.regions import not_yet_written, timeline_regions, uncovered, vad_regions, with_words
+from callscope.speakers.regions import detected_regions, not_yet_written, timeline_regions, uncovered, with_words
+from callscope.speakers.segmentation import shared_segmentation
 from callscope.transcription.base import Transcriber, TranscriptionResult
 from callscope.transcription.parallel import transcribe_each
 
@@ -139,6 +140,15 @@ def transcribe_call(path: Path, audio: DecodedAudio, options: AnalyzeOptions,
     )
 
 
+def _decoded(result: TranscriptionResult, log_prob_threshold: float) -> TranscriptionResult:
+    """The segments Whisper decoded with confidence: an average log-probability under its own
+    threshold for a failed decode (faster-whisper's log_prob_threshold) is what a short region alone
+    gives when the model only guesses (the pyannote sample's opening "Hello?", 0.56 s alone on its
+    channel: "from you.", -1.18; the words it did hear there scored -0.25 to -0.88)."""
+    return replace(result, segments=[segment for segment in result.segments
+                                     if segment.avg_logprob >= log_prob_threshold])
+
+
 def _word_groups(result: TranscriptionResult, speaker: str, offset: float = 0.0) -> list[tuple[str, list[Word]]]:
     """(language, words) of each recognised segment, its times shifted by `offset` seconds."""
     return [
@@ -168,13 +178,14 @@ def attribute_speakers(speech: RecognisedSpeech, timeline: SpeakerTimeline) -> R
 def complete_speech(speech: RecognisedSpeech, timeline: SpeakerTimeline, audio: DecodedAudio, options: AnalyzeOptions,
                     transcriber: Transcriber) -> RecognisedSpeech:
     """`speech` with its speech regions, each speaker's talk as found apart from the words: the
-    diarizer's segments on a diarized mono call, voice activity on each channel (or on an undiarized
-    mono signal) otherwise. A region no word overlaps is transcribed again, alone, through the same
-    transcriber: in a 30 s window of the whole call the recogniser can drop a stretch (its guards
-    against text on silence), which on its own it may not. A region still without words stays:
-    speech without words, in RTTM and talk time, flagged in the PCA document."""
+    diarizer's segments on a diarized mono call, the speech detector's on each channel (or on an
+    undiarized mono signal) otherwise. A region no word overlaps is transcribed again, alone, through
+    the same transcriber: in a 30 s window of the whole call the recogniser can drop a stretch (its
+    guards against text on silence), which on its own it may not; it keeps what Whisper decodes there
+    with confidence (`_decoded`). A region still without words stays: speech without words, in RTTM
+    and talk time, flagged in the PCA document."""
     signals = _speaker_signals(audio, speech, timeline, options)
-    found = _found_regions(speech, timeline, signals)
+    found = _found_regions(speech, timeline, signals, options)
     groups, languages = list(speech.groups), list(speech.group_languages)
     own_signals = speech.separation == "channels"
     written = [word for group in groups for word in group]
@@ -183,6 +194,7 @@ def complete_speech(speech: RecognisedSpeech, timeline: SpeakerTimeline, audio: 
     results = transcribe_each(transcriber, [signals[region.speaker][start:end]
                                             for region, (start, end) in zip(wordless, spans)])
     for region, (start, _), result in zip(wordless, spans, results):
+        result = _decoded(result, options.transcription.log_prob_threshold)
         for language, group in _word_groups(result, region.speaker, start / SAMPLE_RATE):
             group = not_yet_written(group, written, own_signals)
             if not group:
@@ -216,11 +228,12 @@ def _speaker_signals(audio: DecodedAudio, speech: RecognisedSpeech, timeline: Sp
     return {label: track.samples for label in labels}
 
 
-def _found_regions(speech: RecognisedSpeech, timeline: SpeakerTimeline,
-                   signals: dict[str, np.ndarray]) -> list[SpeechRegion]:
+def _found_regions(speech: RecognisedSpeech, timeline: SpeakerTimeline, signals: dict[str, np.ndarray],
+                   options: AnalyzeOptions) -> list[SpeechRegion]:
     if speech.separation == "diarization":
         return timeline_regions(timeline.segments)
-    return [region for label in speech.speakers for region in vad_regions(signals[label], label)]
+    segmentation = shared_segmentation(options.transcription.threads)
+    return [region for label in speech.speakers for region in detected_regions(signals[label], label, segmentation)]
 
 
 def speaker_layout(audio: DecodedAudio, speech: RecognisedSpeech, options: AnalyzeOptions) -> SpeakerLayout:

@@ -22,9 +22,11 @@ def speaker_talk_time(words: list[Word], speakers: list[str], pause_secs: float,
 
 def non_talk_periods(words: list[Word], duration: float, min_secs: float,
                      regions: Sequence[SpeechRegion] = ()) -> list[TimeSpan]:
-    """Periods of at least `min_secs` in which nobody speaks (no speech region, or without regions
-    no word), including before the first speech and after the last."""
-    busy = merge_spans([span for spans in _speech_by_speaker(words, regions).values() for span in spans], min_secs)
+    """Periods of at least `min_secs` in which nobody speaks (no speech region and no word: a word's
+    time may run past the region it is in), including before the first speech and after the last."""
+    spoken = [TimeSpan(word.start, word.end) for word in words]
+    found = [span for spans in _speech_by_speaker(words, regions).values() for span in spans]
+    busy = merge_spans([*found, *spoken], min_secs)
     edges = [0.0] + [point for region in busy for point in (region.start, region.end)] + [duration]
     quiet = [TimeSpan(edges[i], edges[i + 1]) for i in range(0, len(edges) - 1, 2)]
     return [span for span in quiet if span.duration >= min_secs]

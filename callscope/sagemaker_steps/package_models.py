@@ -16,8 +16,8 @@ from callscope.models.package import ARCHIVE, EMBEDDED_DIARIZER, PYANNOTE, WHISP
 from callscope.options import AnalyzeOptions, DiarizerName
 from callscope.sagemaker_steps.contract import CONTAINER_PREFIX, local_path, output_dir
 from callscope.sagemaker_steps.step import analysis_arguments, main_guard
-from callscope.speakers.embedded import SEGMENTATION_FILE
 from callscope.speakers.embedding import ENCODER_FILE
+from callscope.speakers.segmentation import SEGMENTATION_FILE
 from callscope.transcription.models import resolve_model
 
 FLAGS = tuple(flag_named(name) for name in ("model", "diarizer", "pyannote-pipeline"))

@@ -16,7 +16,7 @@ from callscope.analysis.stages import SpeakerTimeline, diarize_call, load_audio
 from callscope.options import AnalyzeOptions, PyannoteOptions
 from callscope.serving.inputs import Invocation, RequestError, integer
 from callscope.speakers.diarization import Diarizer, SpeakerCount
-from callscope.speakers.embedded import SEGMENTATION_FILE
+from callscope.speakers.segmentation import SEGMENTATION_FILE
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-from callscope.models import cpu_session, model_file
 from callscope.speakers.assign import SpeakerSegment
 from callscope.speakers.clustering import (
     assign_within_windows,
@@ -35,16 +34,17 @@ from callscope.speakers.clustering import (
 from callscope.speakers.diarization import SpeakerCount
 from callscope.speakers.embedding import MEL_HOP, SpeakerEncoder, mel_frames
 from callscope.speakers.resegmentation import ResegmentationOptions, resegment
-
-_RATE = 16000
-_WINDOW = 10 * _RATE
-_FRAME_STEP = 270  # samples between segmentation frames
-_RECEPTIVE_FIELD = 721  # samples one frame sees
-_MELS_PER_SEC = _RATE // MEL_HOP
-# Powerset classes of segmentation-3.0: {}, {1}, {2}, {3}, {1,2}, {1,3}, {2,3}.
-_POWERSET = np.array(
-    [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.float32
+from callscope.speakers.segmentation import (
+    FRAME_STEP,
+    RATE,
+    RECEPTIVE_FIELD,
+    WINDOW,
+    Segmentation,
+    frame_spans,
+    window_average,
 )
+
+_MELS_PER_SEC = RATE // MEL_HOP
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,6 @@ class CountCriterion:
     min_speech_secs: float = 2.5
 
 
-SEGMENTATION_FILE = "segmentation-3.0.onnx"
-
-
 class EmbeddedDiarizer:
     name = "embedded"
 
@@ -82,23 +79,22 @@ class EmbeddedDiarizer:
         counting: CountCriterion = CountCriterion(),
         model_dir: Path | None = None,  # an unpacked model package; None: the models installed with callscope
     ) -> None:
-        self.segmentation = cpu_session(model_file(SEGMENTATION_FILE, model_dir), threads)
+        self.segmentation = Segmentation(threads, model_dir, batch)
         self.encoder = SpeakerEncoder(threads, model_dir)
         self.step_secs = step_secs
         self.min_clean_secs = min_clean_secs
         self.min_any_secs = min_any_secs
         self.pause_secs = pause_secs
         self.refine_iterations = refine_iterations
-        self.batch = batch
         self.resegmentation = resegmentation
         self.counting = counting
 
     def diarize(self, samples: np.ndarray, count: SpeakerCount = SpeakerCount()) -> list[SpeakerSegment]:
         signal = np.asarray(samples, dtype=np.float32).reshape(-1)
-        if len(signal) < _RECEPTIVE_FIELD:
+        if len(signal) < RECEPTIVE_FIELD:
             return []
-        starts, activity = self._segment(signal)
-        frame_secs = _FRAME_STEP / _RATE
+        starts, activity = self.segmentation.windows(signal, self.step_secs)
+        frame_secs = FRAME_STEP / RATE
         pieces, overlaps = split_at_pauses(
             activity, int(round(self.pause_secs / frame_secs)), int(np.ceil(self.min_any_secs / frame_secs))
         )
@@ -110,35 +106,18 @@ class EmbeddedDiarizer:
         segments = self._segments(speaking, len(signal))
         return resegment(mels, segments, self.resegmentation) if self.resegmentation else segments
 
-    def _segment(self, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Window starts and hard activity (windows, frames, 3 local speakers)."""
-        step = int(round(self.step_secs * _RATE))
-        if len(signal) <= _WINDOW:
-            starts = np.array([0])
-        else:  # a regular grid plus a last window flush with the end: no padded audio
-            starts = np.unique(np.append(np.arange(0, len(signal) - _WINDOW, step), len(signal) - _WINDOW))
-        outputs = []
-        for first in range(0, len(starts), self.batch):
-            group = starts[first : first + self.batch]
-            chunk = np.zeros((len(group), 1, _WINDOW), np.float32)
-            for row, start in enumerate(group):
-                piece = signal[start : start + _WINDOW]
-                chunk[row, 0, : len(piece)] = piece
-            outputs.append(self.segmentation.run(None, {"input": chunk})[0])
-        return starts, _POWERSET[np.argmax(np.concatenate(outputs), axis=-1)]
-
     def _embed(self, mels: np.ndarray, starts: np.ndarray, activity: np.ndarray):
         """One embedding per (window, piece of a local speaker's speech): (windows, pieces, 256), with
         the valid ones (enough speech to be assigned) and the trusted ones (enough speech alone to
         shape the clusters)."""
         frames, local = activity.shape[1:]
         overlapped = activity.sum(-1) > 1
-        frame_secs = _FRAME_STEP / _RATE
+        frame_secs = FRAME_STEP / RATE
         sequences, keys, shapes_clusters = [], [], []
         for window, start in enumerate(starts):
-            mel_index = np.arange(int(np.ceil(start / MEL_HOP)), min(len(mels), (start + _WINDOW) // MEL_HOP))
+            mel_index = np.arange(int(np.ceil(start / MEL_HOP)), min(len(mels), (start + WINDOW) // MEL_HOP))
             frame_index = np.clip(
-                np.round((mel_index * MEL_HOP - start - _RECEPTIVE_FIELD // 2) / _FRAME_STEP).astype(int), 0, frames - 1
+                np.round((mel_index * MEL_HOP - start - RECEPTIVE_FIELD // 2) / FRAME_STEP).astype(int), 0, frames - 1
             )
             for speaker in range(local):
                 active = activity[window, :, speaker] > 0
@@ -214,26 +193,18 @@ class EmbeddedDiarizer:
 
     def _who_speaks(self, length: int, starts, activity, labels, clusters: int) -> np.ndarray:
         """(frames, clusters) booleans on the call's frame grid."""
-        frames, local = activity.shape[1:]
-        grid = int(np.ceil(length / _FRAME_STEP)) + 1 + frames
-        cluster_activity = np.zeros((grid, clusters), np.float32)
-        speaker_count = np.zeros(grid, np.float32)
-        coverage = np.zeros(grid, np.float32)
-        for window, start in enumerate(starts):
-            offset = int(round(start / _FRAME_STEP))
-            inside = min(frames, int(np.ceil((length - start) / _FRAME_STEP)))
-            window_activity = np.zeros((inside, clusters), np.float32)
+        windows, frames, local = activity.shape
+        per_window = np.zeros((windows, frames, clusters + 1), np.float32)  # each cluster's activity, and the count
+        for window in range(windows):
             for speaker in range(local):
                 cluster = labels[window, speaker]
                 if cluster >= 0:
-                    window_activity[:, cluster] = np.maximum(window_activity[:, cluster],
-                                                             activity[window, :inside, speaker])
-            cluster_activity[offset : offset + inside] += window_activity
-            speaker_count[offset : offset + inside] += activity[window, :inside].sum(-1)
-            coverage[offset : offset + inside] += 1
-        covered = coverage > 0
-        cluster_activity = cluster_activity[covered] / coverage[covered, None]
-        speakers_now = np.minimum(np.round(speaker_count[covered] / coverage[covered]).astype(int), clusters)
+                    per_window[window, :, cluster] = np.maximum(per_window[window, :, cluster],
+                                                                activity[window, :, speaker])
+        per_window[:, :, clusters] = activity.sum(-1)
+        averaged = window_average(length, starts, per_window)
+        cluster_activity = averaged[:, :clusters]
+        speakers_now = np.minimum(np.round(averaged[:, clusters]).astype(int), clusters)
         ranking = np.argsort(-cluster_activity, axis=1)
         speaking = np.zeros_like(cluster_activity, bool)
         for rank in range(clusters):
@@ -243,14 +214,6 @@ class EmbeddedDiarizer:
 
     @staticmethod
     def _segments(speaking: np.ndarray, length: int) -> list[SpeakerSegment]:
-        half_frame = _FRAME_STEP / _RATE / 2
-        centre = _RECEPTIVE_FIELD // 2
-        segments = []
-        for cluster in range(speaking.shape[1]):
-            edges = np.diff(np.concatenate([[0], speaking[:, cluster].astype(int), [0]]))
-            for on, off in zip(np.where(edges == 1)[0], np.where(edges == -1)[0]):
-                start = max(0.0, (on * _FRAME_STEP + centre) / _RATE - half_frame)
-                end = min(length / _RATE, (off * _FRAME_STEP + centre) / _RATE - half_frame)
-                if end > start:
-                    segments.append(SpeakerSegment(round(start, 3), round(end, 3), f"SPEAKER_{cluster:02d}"))
+        segments = [SpeakerSegment(span.start, span.end, f"SPEAKER_{cluster:02d}")
+                    for cluster in range(speaking.shape[1]) for span in frame_spans(speaking[:, cluster], length)]
         return sorted(segments, key=lambda segment: segment.start)

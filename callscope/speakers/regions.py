@@ -1,5 +1,6 @@
-"""Speech regions: who spoke when, as the diarizer (mono calls) or voice activity detection on each
-channel (channel calls) found it, checked against the recognised words.
+"""Speech regions: who spoke when, as the diarizer (mono calls) or the speech detector on each channel
+(channel calls: segmentation-3.0, callscope.speakers.segmentation) found it, checked against the
+recognised words.
 
 RTTM, talk time and non-talk time are built from these regions rather than from word timings, so a
 stretch of speech the recogniser gave no words for still counts as speech (issue 15).
@@ -12,16 +13,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from callscope.audio.vad import speech_chunks
 from callscope.model import SpeechRegion, TimeSpan, Word
 from callscope.speakers.assign import SpeakerSegment
+from callscope.speakers.segmentation import Segmentation
 from callscope.turns import merge_spans
 
-SAMPLE_RATE = 16000
-# Silero VAD (faster-whisper's) on one party's channel: the settings the diarization bench derives
-# its channel references with (bench/bench_diarization.py, REFERENCE_VAD), chosen there before any
-# system was scored; tight padding, as RTTM scores edges.
-CHANNEL_VAD = {"threshold": 0.5, "min_silence_duration_ms": 300, "speech_pad_ms": 30, "min_speech_duration_ms": 100}
 # Words outside the regions add speech, their pauses under this bridged (as the RTTM of words was
 # before regions).
 WORD_BRIDGE_SECS = 0.5
@@ -47,10 +43,9 @@ def timeline_regions(segments: Iterable[SpeakerSegment]) -> list[SpeechRegion]:
                    for speaker, spans in by_speaker.items() for span in merge_spans(spans))
 
 
-def vad_regions(samples: np.ndarray, speaker: str) -> list[SpeechRegion]:
-    """Speech in one party's signal (16 kHz), by faster-whisper's Silero VAD at callscope's level."""
-    return [SpeechRegion(round(chunk.start / SAMPLE_RATE, 3), round(chunk.end / SAMPLE_RATE, 3), speaker)
-            for chunk in speech_chunks(samples, **CHANNEL_VAD)]
+def detected_regions(samples: np.ndarray, speaker: str, segmentation: Segmentation) -> list[SpeechRegion]:
+    """Speech in one party's signal (16 kHz), as the segmentation model hears it."""
+    return [SpeechRegion(span.start, span.end, speaker) for span in segmentation.speech_spans(samples)]
 
 
 def uncovered(regions: list[SpeechRegion], words: list[Word], own_signals: bool) -> list[SpeechRegion]:
@@ -75,31 +70,26 @@ def with_words(regions: list[SpeechRegion], words: list[Word], own_signals: bool
     """`regions` with `without_words` set on those still `uncovered`, plus the speech of the words
     outside them: what the recogniser heard is speech too.
 
-    With `own_signals` (one channel per speaker) each speaker's speech is the union of their regions
-    and their words' spans (pauses under WORD_BRIDGE_SECS bridged, as the RTTM of words was): Silero
-    misses short or quiet turns that the recogniser hears on the channel. On one shared signal only
-    words outside every region add speech: where the diarizer found speech, who speaks is its call,
-    and bridging there filled its pauses (0.2 to 10 DER points more on the bench's mono calls).
+    Only words outside the regions add speech (their spans, pauses under WORD_BRIDGE_SECS bridged):
+    where the diarizer or the speech detector found speech, its edges stand. Whisper's word times run
+    into pauses: bridging inside the diarizer's speech added 0.2 to 10 DER points on the bench's mono
+    calls; joining each channel's words to its regions, 1.5 points on the sample's channels. With
+    `own_signals` (one channel per speaker) only a speaker's own regions hold their words; on one
+    shared signal any region does (who speaks there is the diarizer's call).
     """
     wordless = set(uncovered(regions, words, own_signals))
     marked = [SpeechRegion(region.start, region.end, region.speaker, region in wordless) for region in regions]
-    added = _channel_word_speech(regions, words) if own_signals else _speech_of_stray_words(regions, words)
+    if not own_signals:
+        return _sorted([*marked, *_speech_of_stray_words(regions, words)])
+    added = []
+    for speaker in dict.fromkeys(word.speaker for word in words):
+        added += _speech_of_stray_words([region for region in regions if region.speaker == speaker],
+                                        [word for word in words if word.speaker == speaker])
     return _sorted([*marked, *added])
 
 
-def _channel_word_speech(regions: list[SpeechRegion], words: list[Word]) -> list[SpeechRegion]:
-    """Each speaker's bridged word spans, less what their own regions already cover."""
-    added = []
-    for speaker in dict.fromkeys(word.speaker for word in words):
-        covered = merge_spans(TimeSpan(region.start, region.end) for region in regions if region.speaker == speaker)
-        spoken = merge_spans([TimeSpan(word.start, word.end) for word in words if word.speaker == speaker],
-                             WORD_BRIDGE_SECS)
-        added += [SpeechRegion(piece.start, piece.end, speaker) for piece in _outside(spoken, covered)]
-    return added
-
-
 def _speech_of_stray_words(regions: list[SpeechRegion], words: list[Word]) -> list[SpeechRegion]:
-    """The bridged spans of the words that no region (of anyone) overlaps, per speaker."""
+    """The bridged spans of the words that none of `regions` overlaps, per speaker."""
     speech = _SpanIndex(merge_spans(TimeSpan(region.start, region.end) for region in regions))
     stray: dict[str, list[TimeSpan]] = {}
     for word in words:
@@ -108,24 +98,6 @@ def _speech_of_stray_words(regions: list[SpeechRegion], words: list[Word]) -> li
     return [SpeechRegion(span.start, span.end, speaker)
             for speaker, spans in stray.items() for span in merge_spans(spans, WORD_BRIDGE_SECS)
             if span.end > span.start]
-
-
-def _outside(spans: list[TimeSpan], covered: list[TimeSpan]) -> list[TimeSpan]:
-    """The parts of `spans` that no span of `covered` holds (both sorted and disjoint: one pass)."""
-    pieces, first = [], 0
-    for span in spans:
-        while first < len(covered) and covered[first].end <= span.start:
-            first += 1
-        cursor = span.start
-        for item in covered[first:]:
-            if item.start >= span.end:
-                break
-            if item.start > cursor:
-                pieces.append(TimeSpan(cursor, item.start))
-            cursor = max(cursor, item.end)
-        if cursor < span.end:
-            pieces.append(TimeSpan(cursor, span.end))
-    return pieces
 
 
 def _meets(start: float, end: float, span_start: float, span_end: float) -> bool:
