@@ -133,13 +133,16 @@ def callscope_tracks(path: Path, how: str = "callscope") -> list[tuple[str, np.n
         audio = replace(audio, samples=np.clip(audio.samples, -1.0, 1.0))
     elif how == "scale":  # the whole call scaled down by its overshoot, when there is one
         audio = replace(audio, samples=audio.samples / max(1.0, float(np.abs(audio.samples).max())))
-    elif how == "fw":  # faster-whisper's s16 decode, one array per channel, as callscope splits them
+    elif how in ("fw", "fw_unclipped"):  # faster-whisper's s16 decode, one array per channel, as callscope splits them
         from faster_whisper import decode_audio
 
         channels = decode_audio(str(path), split_stereo=audio.samples.shape[0] == 2)
         samples = np.stack(channels) if isinstance(channels, tuple) else channels[None, :]
         samples = samples[:, : audio.samples.shape[1]]
-        audio = replace(audio, samples=np.pad(samples, ((0, 0), (0, audio.samples.shape[1] - samples.shape[1]))))
+        samples = np.pad(samples, ((0, 0), (0, audio.samples.shape[1] - samples.shape[1])))
+        # fw_unclipped: faster-whisper's decode unless it reached full scale (clipped), callscope's then
+        if how == "fw" or float(np.abs(samples).max()) < 32767 / 32768:
+            audio = replace(audio, samples=samples)
     layout = split_speakers(audio, AnalyzeOptions().speakers)
     return [(track.speaker.label, track.samples) for track in layout.tracks]
 
@@ -213,6 +216,8 @@ ABLATIONS = [
     Variant("decode=clip", "callscope's decode clipped to ±1", decode="clip"),
     Variant("decode=fw", "faster-whisper's decode_audio (s16)", decode="fw"),
     Variant("decode=scale", "callscope's decode divided by its peak when that is over 1", decode="scale"),
+    Variant("decode=fw_unclipped", "faster-whisper's decode_audio (s16) unless it reaches full scale",
+            decode="fw_unclipped"),
     Variant("cond_prev=True", "condition_on_previous_text=True (faster-whisper's default)",
             options={"condition_on_previous_text": True}),
     Variant("vad=default", "faster-whisper's VAD parameters (2 s minimum silence)",

@@ -214,6 +214,38 @@ def test_a_region_left_without_words_is_transcribed_again_on_its_own(transcriber
     assert not [region for region in conversation.speech_regions if region.without_words]
 
 
+class _UnsureOnClips(_LosingTranscriber):
+    """_LosingTranscriber whose clips' segments come back below Whisper's confidence threshold for a
+    failed decode (an average log-probability of -1.5), as a short region alone can."""
+
+    def transcribe(self, samples):
+        from dataclasses import replace
+
+        result = super().transcribe(samples)
+        if len(samples) == self.whole_samples:
+            return result
+        return replace(result, segments=[replace(segment, avg_logprob=-1.5) for segment in result.segments])
+
+
+def test_a_second_transcription_whisper_is_unsure_of_adds_no_words(transcriber):
+    """The region is transcribed again, but what Whisper decodes there below -1.0 (faster-whisper's
+    log_prob_threshold) is a guess: it stays speech without words."""
+    from callscope.analysis.call import analyze_call
+    from callscope.options import AnalyzeOptions
+    from callscope.speakers.channels import split_speakers
+
+    options = AnalyzeOptions(diarizer="none")
+    (track,) = split_speakers(decode(JFK), options.speakers).tracks
+    lost = max(detected_regions(track.samples, "spk_0", shared_segmentation(options.transcription.threads)),
+               key=lambda region: region.duration)
+    unsure = _UnsureOnClips(transcriber, len(track.samples), lost)
+    conversation = analyze_call(JFK, unsure, options)
+    assert unsure.clips  # it was transcribed again ...
+    assert not [word for word in conversation.words if word.start < lost.end and word.end > lost.start]
+    assert [(region.start, region.end) for region in conversation.speech_regions if region.without_words] == [
+        (lost.start, lost.end)]
+
+
 def test_the_written_rttm_of_the_pyannote_sample_is_the_diarizers(transcriber):
     """DER (collar 0) of the RTTM callscope writes is within 2 points of the diarizer's own segments
     (before issue 15 it was built from words: 21% against 6%), and its speech within 5% of theirs."""
