@@ -65,6 +65,30 @@ def test_echoed_words_stay_only_with_their_speaker(transcriber, tmp_path) -> Non
     assert not [word for word in words if word.speaker == first and word.start >= 12.0]
 
 
+def test_an_echo_is_neither_speech_nor_words_of_the_line_it_is_heard_on(transcriber, tmp_path) -> None:
+    """The segmentation model hears the echo as speech on the wrong line; transcribed again there, it
+    gave every echoed phrase back (58 words, then 114). A region whose second transcription is mostly
+    another line's words is that line's echo: neither its words nor its time are its channel's."""
+    from callscope.analysis.stages import SpeakerTimeline, complete_speech
+
+    audio = _call_with_echo()
+    options = AnalyzeOptions()
+    speech = complete_speech(transcribe_call(tmp_path / "echo.wav", audio, options, transcriber),
+                             SpeakerTimeline([]), audio, options, transcriber)
+    words = [word for group in speech.groups for word in group]
+    assert _same_word_at_once(words) == []
+    first, second = speech.speakers
+    assert len([word for word in words if word.speaker == second and word.end <= 11.0]) <= 2
+    assert not [word for word in words if word.speaker == first and word.start >= 12.0]
+    echo_time = sum(min(region.end, 11.0) - region.start for region in speech.regions
+                    if region.speaker == second and region.start < 11.0)
+    echo_time += sum(region.end - max(region.start, 12.0) for region in speech.regions
+                     if region.speaker == first and region.end > 12.0)
+    assert echo_time <= 2.5  # of 10 s of echo on each line; one short region may keep a misplaced word
+    own_time = sum(region.duration for region in speech.regions)
+    assert own_time >= 15.0  # each party's own speech stays (about 8 s and 10 s)
+
+
 def test_copies_equally_loud_keep_the_surer_one_and_unmatched_words_stay() -> None:
     signal = np.full(RATE * 3, 0.1, np.float32)
     groups = [

@@ -193,18 +193,42 @@ def complete_speech(speech: RecognisedSpeech, timeline: SpeakerTimeline, audio: 
     spans = [(int(region.start * SAMPLE_RATE), int(np.ceil(region.end * SAMPLE_RATE))) for region in wordless]
     results = transcribe_each(transcriber, [signals[region.speaker][start:end]
                                             for region, (start, end) in zip(wordless, spans)])
+    source_of: dict[int, SpeechRegion] = {}  # index of a recovered group -> the region it came from
     for region, (start, _), result in zip(wordless, spans, results):
         result = _decoded(result, options.transcription.log_prob_threshold)
         for language, group in _word_groups(result, region.speaker, start / SAMPLE_RATE):
             group = not_yet_written(group, written, own_signals)
             if not group:
                 continue
+            source_of[len(groups)] = region
             groups.append(group)
             if languages:  # older results without languages keep none: every group is the call's
                 languages.append(language)
+    if own_signals and source_of:
+        groups, languages, found = _without_other_lines(groups, languages, found, source_of, signals)
     regions = with_words(found, [word for group in groups for word in group], own_signals)
     return replace(speech, groups=groups, group_languages=languages, regions=regions,
                    speakers=_speakers_heard(speech, timeline, regions))
+
+
+def _without_other_lines(groups: list[list[Word]], languages: list[str], found: list[SpeechRegion],
+                         source_of: dict[int, SpeechRegion], signals: dict[str, np.ndarray],
+                         ) -> tuple[list[list[Word]], list[str], list[SpeechRegion]]:
+    """A region's second transcription on a channel call goes through the crosstalk rule as the first
+    pass did: its words may be another line's (echo). A region at least half of whose recovered words
+    are another line's is that line's echo, which the segmentation model hears as speech: neither it
+    nor any of its words is its channel's (a test call with a 20 dB echo had every echoed phrase back
+    on the wrong line; Whisper mishears some words of an echo, which then match no copy)."""
+    kept = drop_crosstalk(groups, signals)
+    recovered: dict[SpeechRegion, list[int]] = {}
+    for index, region in source_of.items():
+        counts = recovered.setdefault(region, [0, 0])
+        counts[0] += len(groups[index])
+        counts[1] += len(groups[index]) - len(kept[index])
+    echoed = {region for region, (words, others) in recovered.items() if 2 * others >= words}
+    kept = [[] if source_of.get(index) in echoed else group for index, group in enumerate(kept)]
+    languages = [language for language, group in zip(languages, kept) if group] if languages else languages
+    return [group for group in kept if group], languages, [region for region in found if region not in echoed]
 
 
 def _speakers_heard(speech: RecognisedSpeech, timeline: SpeakerTimeline, regions: list[SpeechRegion]) -> list[str]:
