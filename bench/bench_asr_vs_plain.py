@@ -210,6 +210,25 @@ def unlevelled_chunks(samples, **vad_options):
     return [SpeechChunk(item["start"], item["end"]) for item in found if item["end"] > item["start"]]
 
 
+def segmentation_chunks(samples, bridge_secs: float = 0.0, **_vad_options):
+    """Speech by segmentation-3.0 (callscope's channel speech detector) instead of Silero: its spans
+    joined across pauses under `bridge_secs`, padded by 0.4 s, and those then touching joined
+    (faster-whisper's min_silence_duration_ms and speech_pad_ms)."""
+    from callscope.audio.vad import SpeechChunk
+    from callscope.speakers.segmentation import shared_segmentation
+    from callscope.turns import merge_spans
+
+    pad, length = 0.4, len(samples) / SAMPLE_RATE
+    found = merge_spans(shared_segmentation(THREADS).speech_spans(samples), bridge_secs)
+    spans = merge_spans(replace(span, start=max(0.0, span.start - pad), end=min(length, span.end + pad))
+                        for span in found)
+    return [SpeechChunk(int(span.start * SAMPLE_RATE), int(span.end * SAMPLE_RATE)) for span in spans]
+
+
+def segmentation_chunks_2s(samples, **vad_options):
+    return segmentation_chunks(samples, 2.0, **vad_options)
+
+
 FAST_WHISPER_VAD = {}  # faster-whisper's own VadOptions (min_silence_duration_ms=2000)
 ABLATIONS = [
     Variant("callscope", "the transcriber as shipped"),
@@ -228,6 +247,10 @@ ABLATIONS = [
     Variant("no_video_filter", "keep segments with video phrases", patches={"_VIDEO_HALLUCINATIONS": _NoMatch()}),
     Variant("no_silent_filter", "keep words under -60 dBFS", patches={"_is_silent": _never}),
     Variant("vad=off", "no VAD", options={"vad": False}),
+    Variant("vad=segmentation", "speech chunks from segmentation-3.0 (padded 0.4 s) instead of Silero",
+            patches={"speech_chunks": segmentation_chunks}),
+    Variant("vad=segmentation_2s", "vad=segmentation with pauses under 2 s bridged (faster-whisper's 2 s)",
+            patches={"speech_chunks": segmentation_chunks_2s}),
     Variant("vad_level=off", "the VAD on the signal as it is, not levelled (callscope.audio.vad)",
             patches={"speech_chunks": unlevelled_chunks}),
     Variant("fw_guards", "faster-whisper's conditioning, VAD and no hallucination threshold; callscope's decode",
