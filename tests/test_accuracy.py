@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 from collections import Counter
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
@@ -33,6 +34,8 @@ from callscope.transcription.base import RecognisedWord
 from callscope.transcription.vocabulary import VocabularyError, apply_display_forms, load_vocabulary, vocabulary_of
 from callscope.transcription.whisper import FasterWhisperTranscriber
 from tests.conftest import DATA, FROZEN, JFK, PYANNOTE_SAMPLE
+
+SVG = {"svg": "http://www.w3.org/2000/svg"}
 
 HOTWORDS = DATA / "faster_whisper_tests" / "hotwords.mp3"
 CV_SAMPLE = DATA / "lca_auto_repairs" / "cv-sample.txt"
@@ -225,6 +228,17 @@ def test_the_leaderboard_ranks_configurations_and_says_when_one_is_not_better(la
         assert "better than every past configuration" in worse.output.replace("\n", " ")
     else:
         assert "NOT better than tiny.en" in worse.output.replace("\n", " ")
+    # --plot draws the same ranking: one bar per configuration, best first, as long as its WER.
+    plotted = _invoke("leaderboard", "--lab", str(lab_copy), "--plot", str(tmp_path / "wer.svg"))
+    assert plotted.exit_code == 0, plotted.output
+    bars = ElementTree.parse(tmp_path / "wer.svg").getroot().findall(".//svg:g[@class='bar']", SVG)
+    assert [bar.find("svg:text", SVG).text for bar in bars] == [entry["label"] for entry in ranked]
+    drawn = [float(bar.find("svg:rect", SVG).get("data-wer")) for bar in bars]
+    assert drawn == pytest.approx([entry["wer"]["rate"] for entry in ranked], abs=1e-6)
+    widths = [float(bar.find("svg:rect", SVG).get("width")) for bar in bars]
+    assert widths[0] <= widths[1] and widths[1] == pytest.approx(max(widths))
+    refused = _invoke("leaderboard", "--lab", str(lab_copy), "--plot", str(tmp_path / "wer.png"))
+    assert refused.exit_code == 2 and "wer.png: the plot is written as SVG" in refused.output
 
 
 def test_new_audio_updates_every_configuration_scoring_only_what_is_missing(labelled, lab_path, tmp_path):

@@ -226,3 +226,36 @@ def test_rttm_written_by_callscope_analyze_scores_perfectly_against_itself(tmp_p
     cli = CliRunner().invoke(main, ["eval", "diarization", str(rttm), str(rttm), "--json", str(tmp_path / "s.json")])
     assert cli.exit_code == 0, cli.output
     assert all(score["der"] == 0 for score in json.loads((tmp_path / "s.json").read_text())["pooled"]["scores"])
+
+
+def test_cli_plot_draws_reference_and_hypothesis_rows_in_the_mapped_speakers_colours(tmp_path):
+    """The sample with its speakers renamed (they map back one-to-one), the last turn given to a third
+    speaker: one row each, a rectangle per segment, a renamed speaker in its reference speaker's colour."""
+    from xml.etree import ElementTree
+
+    rows = _segments()
+    names = {"speaker90": "A", "speaker91": "B"}
+    renamed = [(f, c, s, e, names[spk]) for f, c, s, e, spk in rows[:-1]] + [(*rows[-1][:4], "C")]
+    hypothesis = tmp_path / "hypothesis.rttm"
+    _write(hypothesis, renamed)
+    plot = tmp_path / "who.svg"
+    result = CliRunner().invoke(main, ["eval", "diarization", str(hypothesis), str(SAMPLE_RTTM), "--plot", str(plot)])
+    assert result.exit_code == 0, result.output
+    svg = {"svg": "http://www.w3.org/2000/svg"}
+    drawn = {row.get("data-row"): [(rect.get("data-speaker"), rect.get("fill"))
+                                   for rect in row.findall("svg:rect", svg)]
+             for row in ElementTree.parse(plot).getroot().findall(".//svg:g[@class='row']", svg)}
+    assert [speaker for speaker, _ in drawn["reference"]] == [row[4] for row in rows]
+    assert [speaker for speaker, _ in drawn["hypothesis"]] == [row[4] for row in renamed]
+    colour = dict(drawn["reference"])
+    hypothesis_colour = dict(drawn["hypothesis"])
+    assert hypothesis_colour["A"] == colour["speaker90"] and hypothesis_colour["B"] == colour["speaker91"]
+    assert colour["speaker90"] != colour["speaker91"] and hypothesis_colour["C"] not in colour.values()
+
+
+def test_cli_plot_must_be_svg_and_is_refused_before_scoring(tmp_path):
+    result = CliRunner().invoke(main, ["eval", "diarization", str(SAMPLE_RTTM), str(SAMPLE_RTTM),
+                                       "--plot", str(tmp_path / "who.png")])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"callscope: error: {tmp_path / 'who.png'}: the plot is written as SVG; " \
+                                    "give a file name ending in .svg"

@@ -102,6 +102,17 @@ def test_context_from_the_previous_turn(detector):
                      set(), {"Seven", "three", "eight."}]
 
 
+def test_a_name_found_once_is_redacted_wherever_it_is_said(detector):
+    """The auto-repairs call as tiny.en wrote it on one processor: the surname after "My last name is"
+    is not found in its own turn, "Mr. Tilly" two turns on is; every capitalised mention goes."""
+    found = _pii_words(detector, "Oh, I'm so sorry. Jack, what was your last name?",
+                       "Thank you. Sure. My last name is that's the Tilly",
+                       "Okay, wonderful. Thank you, Mr. Tilly. We can see the tilly fields too.")
+    assert "Tilly" in found[1] and "Tilly." in found[2]
+    assert "tilly" not in found[2]  # lower case: a word, not the name
+    assert {"Sure.", "Thank", "you."}.isdisjoint(found[1])
+
+
 @pytest.mark.parametrize("turn", [
     "I see a charge of forty nine ninety nine from yesterday at three fifteen PM.",
     "Press one for billing or two for technical support.",

@@ -220,13 +220,23 @@ def eval_misses(lab_path: Path | None, config_id: str | None, top: int) -> None:
                    "then rank over that folder.")
 @click.option("--per-file", is_flag=True, help="A WER column per recording.")
 @click.option("--json", "as_json", is_flag=True)
-def leaderboard(lab_path: Path | None, folder: Path | None, per_file: bool, as_json: bool) -> None:
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the ranked configurations' pooled WER as bars, as SVG.")
+def leaderboard(lab_path: Path | None, folder: Path | None, per_file: bool, as_json: bool,
+                plot_path: Path | None) -> None:
     """Configurations ranked by pooled WER over the same recordings (every recording any of them was
     scored on, or FOLDER's with --update)."""
     from rich.console import Console
 
     from callscope.accuracy.leaderboard import build_leaderboard
+    from callscope.evaluation.plots import PlotError, check_plot_path, wer_bars, write_plot
 
+    if plot_path is not None:
+        try:
+            check_plot_path(plot_path)
+        except PlotError as error:
+            click.echo(f"callscope: error: {error}", err=True)
+            sys.exit(2)
     if folder is not None:
         _require_scoring()
     console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -245,6 +255,14 @@ def leaderboard(lab_path: Path | None, folder: Path | None, per_file: bool, as_j
                 failed = failed or bool(report.failed)
         board = build_leaderboard(lab, scope)
     _print_board(board, per_file, as_json)
+    if plot_path is not None:
+        bars = [(standing.config.label, standing.pooled.rate or 0.0) for standing in board.ranked]
+        try:
+            write_plot(wer_bars(bars, f"WER per configuration over {len(board.files)} recording(s)"), plot_path)
+        except PlotError as error:
+            click.echo(f"callscope: error: {error}", err=True)
+            sys.exit(2)
+        console.print(f"Plot: {plot_path}")
     if failed:
         sys.exit(1)
 

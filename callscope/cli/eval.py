@@ -25,7 +25,11 @@ def eval_group() -> None:
                    "are scored from the first to the last segment of reference or hypothesis.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write every number to this JSON file (rates as fractions: 0.1 = 10%).")
-def eval_diarization(hypothesis: Path, reference: Path, uem: Path | None, json_path: Path | None) -> None:
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw each file's reference and hypothesis speaker timelines, one row each, as SVG "
+                   "(hypothesis speakers in the colour of the reference speaker they are mapped to).")
+def eval_diarization(hypothesis: Path, reference: Path, uem: Path | None, json_path: Path | None,
+                     plot_path: Path | None) -> None:
     """Diarization error rate (DER) and Jaccard error rate (JER) of HYPOTHESIS RTTM against REFERENCE RTTM.
 
     HYPOTHESIS and REFERENCE are two RTTM files, or two folders of .rttm files (searched
@@ -48,14 +52,35 @@ def eval_diarization(hypothesis: Path, reference: Path, uem: Path | None, json_p
         click.echo(f"callscope: error: {error.name or error} is not installed: pip install 'callscope[local]'",
                    err=True)
         sys.exit(2)
+    from callscope.evaluation.plots import PlotError, check_plot_path
+
     try:
+        if plot_path is not None:
+            check_plot_path(plot_path)
         report = evaluate_rttm(hypothesis, reference, uem=uem)
-    except EvaluationInputError as error:
+        _print_diarization_report(report)
+        _write_json(report, json_path)
+        if plot_path is not None:
+            _plot_diarization(report, plot_path)
+    except (EvaluationInputError, PlotError) as error:
         click.echo(f"callscope: error: {error}", err=True)
         sys.exit(2)
-    _print_diarization_report(report)
-    _write_json(report, json_path)
     sys.exit(0)
+
+
+def _plot_diarization(report, plot_path: Path) -> None:
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from callscope.evaluation.plots import SpeakerRows, speaker_timelines, write_plot
+    from callscope.evaluation.rttm import read_rttm
+
+    def annotation(entry):
+        return read_rttm(Path(entry.path))[entry.file_id]
+
+    files = [SpeakerRows(item.file_id, annotation(item.reference), annotation(item.hypothesis))
+             for item in report.files]
+    write_plot(speaker_timelines(files, DiarizationErrorRate().optimal_mapping), plot_path)
+    click.echo(f"Plot: {plot_path}")
 
 
 def _print_diarization_report(report) -> None:

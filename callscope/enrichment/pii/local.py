@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callscope.enrichment.pii.base import PiiSpan, WordText, resolve
-from callscope.enrichment.pii.names import find_names, plausible_name
+from callscope.enrichment.pii.names import every_mention, find_names, plausible_name
 from callscope.enrichment.pii.rules import Hit, find
 from callscope.enrichment.pii.spoken import Normalised, normalise
 
@@ -96,7 +96,7 @@ class LocalPiiDetector:
             spans = [span for hit in hits if hit.score >= self.options.score_threshold
                      for span in [_to_words(hit, item, text)] if span is not None]
             found.append(resolve(spans, len(text.words)))
-        return found
+        return every_mention(texts, found) if self.options.context_rules else found
 
     def _presidio(self, item: Normalised, artifacts) -> list[Hit]:
         results = self._engine.analyze(text=item.text, language=LANGUAGE, entities=list(PRESIDIO_TYPES),

@@ -4,9 +4,12 @@ titles ("Mr. Becker"), "Sarah speaking", spelled names, and lowercase ASR output
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+from callscope.enrichment.pii.base import PiiSpan, WordText, resolve
 from callscope.enrichment.pii.rules import Hit
 from callscope.enrichment.pii.spoken import MONTHS, Normalised
+from callscope.model import letters_of
 
 # After these, the next one to three words are a name whatever their case.
 _STRONG = re.compile(
@@ -144,3 +147,26 @@ def _span(normalised: Normalised, first: int, last: int) -> tuple[int, int]:
     begin = normalised.offsets[first] + len(normalised.pieces[first].lead)
     piece = normalised.pieces[last]
     return begin, normalised.offsets[last] + len(piece.lead) + len(piece.text)
+
+
+def every_mention(texts: Sequence[WordText], found: list[list[PiiSpan]], score: float = 0.8) -> list[list[PiiSpan]]:
+    """`found` (each turn's spans) plus every other capitalised mention in the call of a word found
+    as part of a name: a name redacted once is redacted wherever it is said. A turn's own context can
+    miss it (the auto-repairs call said "My last name is that's the Tilly", then "Thank you, Mr.
+    Tilly": only the second was found)."""
+    names = {letters_of(word) for text, spans in zip(texts, found) for span in spans if span.type == "NAME"
+             for word in text.words[span.first : span.last + 1] if _capitalised(word)} - _NOT_NAMES - {""}
+    if not names:
+        return found
+    widened = []
+    for text, spans in zip(texts, found):
+        mentions = [PiiSpan("NAME", index, index, score) for index, word in enumerate(text.words)
+                    if _capitalised(word) and letters_of(word) in names]
+        widened.append(resolve([*spans, *mentions], len(text.words)) if mentions else spans)
+    return widened
+
+
+def _capitalised(word: str) -> bool:
+    letters = [char for char in word if char.isalpha()]
+    return bool(letters) and letters[0].isupper()
+
