@@ -2,8 +2,8 @@
 
 Who spoke when (`diarize_call`) and what was said (`transcribe_call`) depend only on the audio, so
 they can run in different containers and in either order; `attribute_speakers` joins them,
-`complete_speech` checks the words against the speech regions (the diarizer's, or voice activity per
-channel) and transcribes again, alone, any region left without words, and `assemble_conversation`
+`complete_speech` checks the words against the speech regions (the diarizer's, or the segmentation
+model's per channel) and transcribes again, alone, any region left without words, and `assemble_conversation`
 adds turns and analytics. Each step's result is a typed dataclass that
 round-trips through JSON (`to_dict` / `from_dict`), so a step can run in another process or machine
 and still give exactly what `analyze_call` gives in one process.
@@ -69,7 +69,7 @@ class RecognisedSpeech:
     speakers: list[str]  # labels heard, in order
     # Per group, its spoken language; empty (older results) means every group is in `language`.
     group_languages: list[str] = field(default_factory=list)
-    # Who spoke when (complete_speech): the diarizer's or the VAD's regions, and regions of words
+    # Who spoke when (complete_speech): the diarizer's or the speech detector's regions, and regions of words
     # outside them; empty (older results, or before complete_speech) means the words stand for speech.
     regions: list[SpeechRegion] = field(default_factory=list)
 

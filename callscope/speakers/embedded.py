@@ -40,8 +40,8 @@ from callscope.speakers.segmentation import (
     RECEPTIVE_FIELD,
     WINDOW,
     Segmentation,
+    WindowAverage,
     frame_spans,
-    window_average,
 )
 
 _MELS_PER_SEC = RATE // MEL_HOP
@@ -193,16 +193,17 @@ class EmbeddedDiarizer:
 
     def _who_speaks(self, length: int, starts, activity, labels, clusters: int) -> np.ndarray:
         """(frames, clusters) booleans on the call's frame grid."""
-        windows, frames, local = activity.shape
-        per_window = np.zeros((windows, frames, clusters + 1), np.float32)  # each cluster's activity, and the count
-        for window in range(windows):
+        frames, local = activity.shape[1:]
+        average = WindowAverage(length, frames, clusters + 1)  # each cluster's activity, and the speaker count
+        for window, start in enumerate(starts):
+            values = np.zeros((frames, clusters + 1), np.float32)
             for speaker in range(local):
                 cluster = labels[window, speaker]
                 if cluster >= 0:
-                    per_window[window, :, cluster] = np.maximum(per_window[window, :, cluster],
-                                                                activity[window, :, speaker])
-        per_window[:, :, clusters] = activity.sum(-1)
-        averaged = window_average(length, starts, per_window)
+                    values[:, cluster] = np.maximum(values[:, cluster], activity[window, :, speaker])
+            values[:, clusters] = activity[window].sum(-1)
+            average.add(start, values)
+        averaged = average.mean()
         cluster_activity = averaged[:, :clusters]
         speakers_now = np.minimum(np.round(averaged[:, clusters]).astype(int), clusters)
         ranking = np.argsort(-cluster_activity, axis=1)

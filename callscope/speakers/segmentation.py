@@ -71,20 +71,34 @@ def shared_segmentation(threads: int | None) -> Segmentation:
     return Segmentation(threads)
 
 
-def window_average(length: int, starts: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per-window frame values (windows, frames, k) averaged over the windows that cover each frame of
-    a signal `length` samples long: (frames of the signal, k)."""
-    frames = values.shape[1]
-    grid = int(np.ceil(length / FRAME_STEP)) + 1 + frames
-    total = np.zeros((grid, values.shape[2]), np.float32)
-    coverage = np.zeros(grid, np.float32)
-    for window, start in enumerate(starts):
+class WindowAverage:
+    """Per-window frame values (frames, k), added one window at a time, averaged over the windows that
+    cover each frame of a signal `length` samples long: memory for the call's frames, not all windows'."""
+
+    def __init__(self, length: int, frames: int, width: int) -> None:
+        self.length, self.frames = length, frames
+        grid = int(np.ceil(length / FRAME_STEP)) + 1 + frames
+        self.total = np.zeros((grid, width), np.float32)
+        self.coverage = np.zeros(grid, np.float32)
+
+    def add(self, start: int, values: np.ndarray) -> None:
         offset = int(round(start / FRAME_STEP))
-        inside = min(frames, int(np.ceil((length - start) / FRAME_STEP)))
-        total[offset : offset + inside] += values[window, :inside]
-        coverage[offset : offset + inside] += 1
-    covered = coverage > 0
-    return total[covered] / coverage[covered, None]
+        inside = min(self.frames, int(np.ceil((self.length - start) / FRAME_STEP)))
+        self.total[offset : offset + inside] += values[:inside]
+        self.coverage[offset : offset + inside] += 1
+
+    def mean(self) -> np.ndarray:
+        """(frames of the signal, k)."""
+        covered = self.coverage > 0
+        return self.total[covered] / self.coverage[covered, None]
+
+
+def window_average(length: int, starts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` (windows, frames, k) averaged with WindowAverage."""
+    average = WindowAverage(length, values.shape[1], values.shape[2])
+    for window, start in enumerate(starts):
+        average.add(start, values[window])
+    return average.mean()
 
 
 def frame_spans(active: np.ndarray, length: int) -> list[TimeSpan]:
