@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
-from pyannote.core import Annotation
+if TYPE_CHECKING:  # the timelines need pyannote.core; the WER bars (leaderboard) do not
+    from pyannote.core import Annotation
 
 WIDTH = 960
 LABEL_WIDTH = 220  # left column: configuration or row names

@@ -155,7 +155,7 @@ def every_mention(texts: Sequence[WordText], found: list[list[PiiSpan]], score: 
     miss it (the auto-repairs call said "My last name is that's the Tilly", then "Thank you, Mr.
     Tilly": only the second was found)."""
     names = {letters_of(word) for text, spans in zip(texts, found) for span in spans if span.type == "NAME"
-             for word in text.words[span.first : span.last + 1] if _capitalised(word)} - _NOT_NAMES - {""}
+             for word in text.words[span.first : span.last + 1] if _capitalised(word)} - _NOT_NAMES - _TITLES - {""}
     if not names:
         return found
     widened = []
@@ -169,4 +169,3 @@ def every_mention(texts: Sequence[WordText], found: list[list[PiiSpan]], score: 
 def _capitalised(word: str) -> bool:
     letters = [char for char in word if char.isalpha()]
     return bool(letters) and letters[0].isupper()
-
