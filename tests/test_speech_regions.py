@@ -123,15 +123,16 @@ def test_recognised_speech_round_trips_with_its_regions():
 
 # --- real audio -----------------------------------------------------------------------------------
 
-# The quiet party's RMS: Silero still hears speech, the recogniser's silence guard (-60 dBFS) keeps no word.
+# The quiet party's RMS: the speech detector still hears speech, the recogniser's silence guard (-60 dBFS)
+# keeps no word.
 QUIET_DBFS = -66.0
 
 
 @pytest.fixture(scope="module")
 def quiet_party_call(tmp_path_factory):
     """A real two-party stereo call: channel 0 the pyannote sample's conversation (11 s, at its own
-    level), channel 1 then JFK's speech at -66 dBFS RMS, a party recorded far too quietly. Silero VAD
-    finds speech in it; the recogniser writes no word there (its guard against text on silence drops
+    level), channel 1 then JFK's speech at -66 dBFS RMS, a party recorded far too quietly. The speech
+    detector finds speech in it; the recogniser writes no word there (its guard against text on silence drops
     words under -60 dBFS), whether on the whole channel or on the stretch alone."""
     conversation_part = load_clip(PYANNOTE_SAMPLE)[int(6.5 * SAMPLE_RATE): int(17.5 * SAMPLE_RATE)]
     jfk = load_clip(JFK)
