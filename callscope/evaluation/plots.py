@@ -98,10 +98,15 @@ def speaker_timelines(files: list[SpeakerRows], mapping_of) -> str:
             y = top + 18 + row * ROW_HEIGHT
             parts.append(f'<g class="row" data-row="{name}"><text x="{LABEL_WIDTH - 8}" y="{y + 17}" '
                          f'text-anchor="end">{name}</text>')
+            # Each speaker in a lane of the row (by colour, so mapped speakers share a lane): overlapped
+            # speech shows as two lanes at once instead of one rectangle hiding another.
+            lanes = {colour: lane for lane, colour in enumerate(sorted(set(palette.values()), key=PALETTE.index))}
+            lane_height = (ROW_HEIGHT - 8) / max(len(lanes), 1)
             for segment, _, label in annotation.itertracks(yield_label=True):
                 x = _x(segment.start, duration)
                 width = max(round(_x(segment.end, duration) - x, 2), 0.5)
-                parts.append(f'<rect x="{x}" y="{y + 4}" width="{width}" height="{ROW_HEIGHT - 8}" '
+                top_y = round(y + 4 + lanes[palette[label]] * lane_height, 2)
+                parts.append(f'<rect x="{x}" y="{top_y}" width="{width}" height="{round(lane_height, 2)}" '
                              f'fill="{palette[label]}" data-speaker={quoteattr(str(label))}>'
                              f'<title>{escape(str(label))}: {segment.start:.2f}-{segment.end:.2f} s</title></rect>')
             parts.append("</g>")
