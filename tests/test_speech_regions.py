@@ -346,3 +346,12 @@ def test_the_written_rttm_of_a_channel_call_is_its_channels_speech(sample_channe
         span = Segment(float(fields[3]), float(fields[3]) + float(fields[4]))
         written[span, written.new_track(span)] = fields[7]
     assert _channel_der(reference, written, conversation.source.duration) <= CHANNEL_DER_BOUND
+
+
+def test_the_channel_speech_detector_hears_nothing_in_noise_a_tone_or_music(tmp_path):
+    """A line of hold music, hiss or a tone is not a party talking (Silero, before it, found 0 s too)."""
+    from bench.bench_asr_vs_plain import nonspeech_clips
+
+    for name, path in nonspeech_clips(tmp_path, seconds=30.0).items():
+        heard = detected_regions(decode(path).samples[0], "spk_0", shared_segmentation(1))
+        assert sum(region.duration for region in heard) <= 0.5, name
