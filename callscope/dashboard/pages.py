@@ -26,6 +26,7 @@ from callscope.dashboard.guids import CallGuid
 from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
 from callscope.errors import CallscopeError
 from callscope.store.base import CallRecord
+from callscope.time_axis import clock
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -37,7 +38,7 @@ def _environment() -> Environment:
                               autoescape=select_autoescape(default=True, default_for_string=True),
                               trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(
-        clock=charts.clock,
+        clock=clock,
         quote=lambda value: quote(str(value), safe=""),
         sentiment_class=sentiment_class,
         signed=lambda value, digits=1: "" if value is None else f"{value:+.{digits}f}",

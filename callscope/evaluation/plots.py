@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
+from callscope.time_axis import Axis
+
 if TYPE_CHECKING:  # the timelines need pyannote.core; the WER bars (leaderboard) do not
     from pyannote.core import Annotation
 
@@ -20,7 +22,6 @@ LABEL_WIDTH = 220  # left column: configuration or row names
 ROW_HEIGHT = 26
 # Okabe-Ito: told apart with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 
 class PlotError(ValueError):
@@ -87,11 +88,13 @@ def speaker_timelines(files: list[SpeakerRows], mapping_of) -> str:
         top = 40 + index * block
         duration = max(rows.reference.get_timeline().extent().end if rows.reference else 0.0,
                        rows.hypothesis.get_timeline().extent().end if rows.hypothesis else 0.0) or 1.0
+        axis = Axis(LABEL_WIDTH, WIDTH - 20, duration)
         colours = {label: PALETTE[n % len(PALETTE)] for n, label in enumerate(sorted(rows.reference.labels()))}
         mapped = mapping_of(rows.reference, rows.hypothesis)
-        spare = iter(PALETTE[(len(colours) + n) % len(PALETTE)] for n in range(1000))
-        hypothesis_colours = {label: colours.get(mapped.get(label), None) or next(spare)
-                              for label in sorted(rows.hypothesis.labels())}
+        unmapped = [label for label in sorted(rows.hypothesis.labels()) if mapped.get(label) not in colours]
+        hypothesis_colours = {label: colours[mapped[label]] for label in rows.hypothesis.labels()
+                              if mapped.get(label) in colours}
+        hypothesis_colours |= {label: PALETTE[(len(colours) + n) % len(PALETTE)] for n, label in enumerate(unmapped)}
         parts.append(f'<text x="8" y="{top + 12}" class="file">{escape(rows.name)}</text>')
         for row, (name, annotation, palette) in enumerate((("reference", rows.reference, colours),
                                                             ("hypothesis", rows.hypothesis, hypothesis_colours))):
@@ -103,15 +106,15 @@ def speaker_timelines(files: list[SpeakerRows], mapping_of) -> str:
             lanes = {colour: lane for lane, colour in enumerate(sorted(set(palette.values()), key=PALETTE.index))}
             lane_height = (ROW_HEIGHT - 8) / max(len(lanes), 1)
             for segment, _, label in annotation.itertracks(yield_label=True):
-                x = _x(segment.start, duration)
-                width = max(round(_x(segment.end, duration) - x, 2), 0.5)
+                x = axis.x(segment.start)
+                width = max(round(axis.x(segment.end) - x, 2), 0.5)
                 top_y = round(y + 4 + lanes[palette[label]] * lane_height, 2)
                 parts.append(f'<rect x="{x}" y="{top_y}" width="{width}" height="{round(lane_height, 2)}" '
                              f'fill="{palette[label]}" data-speaker={quoteattr(str(label))}>'
                              f'<title>{escape(str(label))}: {segment.start:.2f}-{segment.end:.2f} s</title></rect>')
             parts.append("</g>")
         axis_y = top + 18 + 2 * ROW_HEIGHT + 4
-        parts.append(_time_axis(axis_y, duration))
+        parts.append(_time_axis(axis, axis_y))
     return "".join(parts) + "</svg>\n"
 
 
@@ -123,23 +126,12 @@ def _header(height: int, title: str) -> str:
             f'<text x="8" y="22" class="title">{escape(title)}</text>')
 
 
-def _x(seconds: float, duration: float) -> float:
-    return round(LABEL_WIDTH + max(0.0, min(seconds, duration)) / duration * (WIDTH - LABEL_WIDTH - 20), 2)
-
-
-def _time_axis(y: float, duration: float) -> str:
-    step = next((step for step in NICE_STEPS if duration / step <= 10), NICE_STEPS[-1])
-    ticks = [f'<line x1="{LABEL_WIDTH}" y1="{y}" x2="{WIDTH - 20}" y2="{y}" stroke="#888"/>']
-    for n in range(int(duration // step) + 1):
-        x = _x(n * step, duration)
+def _time_axis(axis: Axis, y: float) -> str:
+    ticks = [f'<line x1="{axis.left}" y1="{y}" x2="{axis.right}" y2="{y}" stroke="#888"/>']
+    for x, label in axis.ticks():
         ticks.append(f'<line x1="{x}" y1="{y}" x2="{x}" y2="{y + 4}" stroke="#888"/>'
-                     f'<text x="{x}" y="{y + 16}" text-anchor="middle" class="note">{_clock(n * step)}</text>')
+                     f'<text x="{x}" y="{y + 16}" text-anchor="middle" class="note">{label}</text>')
     return "".join(ticks)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}:{secs:02d}"
 
 
 def _short(text: str, most: int) -> str:
