@@ -81,40 +81,34 @@ def annotation_of_rttm(text: str, uri: str) -> Annotation:
     return annotation
 
 
-def channel_speech(path: Path, uri: str) -> tuple[Annotation, str]:
-    """What finds each channel's speech regions in the callscope imported: its segmentation model
-    (since the channel-speech change), else Silero VAD with its CHANNEL_VAD settings (before it)."""
+def channel_speech(path: Path, uri: str, threads: int) -> tuple[Annotation, str]:
+    """What finds each channel's speech regions in the callscope imported, as analyze ran it: its
+    segmentation model (since the channel-speech change), else Silero VAD with its CHANNEL_VAD
+    settings (before it)."""
     channels = decode(path).samples
     names = tuple(f"spk_{index}" for index in range(channels.shape[0]))
+    found = segmentation_reference(channels, names, uri, threads)
+    if found is not None:
+        return found, "segmentation-3.0 per channel"
     try:
-        from callscope.speakers.segmentation import shared_segmentation
+        from callscope.speakers.regions import CHANNEL_VAD
     except ImportError:
-        try:
-            from callscope.speakers.regions import CHANNEL_VAD
-        except ImportError:
-            CHANNEL_VAD = REFERENCE_VAD  # noqa: N806 (callscope before issue 15 had none)
-        return channel_reference(channels, names, uri, dict(CHANNEL_VAD))[0], "Silero VAD per channel"
-    speech = Annotation(uri=uri)
-    for name, channel in zip(names, channels):
-        for span in shared_segmentation(1).speech_spans(channel):
-            speech[Segment(span.start, span.end), speech.new_track(Segment(span.start, span.end))] = name
-    return speech, "segmentation-3.0 per channel"
+        CHANNEL_VAD = REFERENCE_VAD  # noqa: N806 (callscope before issue 15 had none)
+    return channel_reference(channels, names, uri, dict(CHANNEL_VAD))[0], "Silero VAD per channel"
 
 
-def segmentation_reference(channels, names: tuple[str, ...], uri: str) -> Annotation | None:
+def segmentation_reference(channels, names: tuple[str, ...], uri: str, threads: int = 1) -> Annotation | None:
     """Who spoke when on a one-party-per-channel call by segmentation-3.0 on each channel (callscope's
     channel speech detector: 9.8% DER on the sample's channels against Silero's 20.1%); None with a
     callscope from before it. Not independent of the embedded diarizer, which runs the same model on
     the mixed call: its confusion is the figure this reference leaves untouched."""
     try:
+        from callscope.speakers.regions import detected_regions
         from callscope.speakers.segmentation import shared_segmentation
     except ImportError:
         return None
-    reference = Annotation(uri=uri)
-    for name, channel in zip(names, channels):
-        for span in shared_segmentation(1).speech_spans(channel):
-            reference[Segment(span.start, span.end), reference.new_track(Segment(span.start, span.end))] = name
-    return reference
+    return annotation_of_segments([region for name, channel in zip(names, channels)
+                                   for region in detected_regions(channel, name, shared_segmentation(threads))], uri)
 
 
 def scores(reference: Annotation, hypothesis: Annotation, duration: float) -> dict:
@@ -156,7 +150,7 @@ def measure(item: dict, transcriber, diarizer: RecordingDiarizer, options) -> di
     uri, duration, reference = item["name"], conversation.source.duration, item["reference"]
     written = annotation_of_rttm(to_rttm(conversation), uri)
     if conversation.speaker_separation == "channels":
-        own, own_kind = channel_speech(item["path"], uri)
+        own, own_kind = channel_speech(item["path"], uri, options.transcription.threads)
     else:
         own, own_kind = annotation_of_segments(diarizer.last, uri), "embedded diarizer's segments"
     wordless = [region for region in getattr(conversation, "speech_regions", []) if region.without_words]
