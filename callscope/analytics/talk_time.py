@@ -24,9 +24,7 @@ def non_talk_periods(words: list[Word], duration: float, min_secs: float,
                      regions: Sequence[SpeechRegion] = ()) -> list[TimeSpan]:
     """Periods of at least `min_secs` in which nobody speaks (no speech region and no word: a word's
     time may run past the region it is in), including before the first speech and after the last."""
-    spoken = [TimeSpan(word.start, word.end) for word in words]
-    found = [span for spans in _speech_by_speaker(words, regions).values() for span in spans]
-    busy = merge_spans([*found, *spoken], min_secs)
+    busy = merge_spans([TimeSpan(item.start, item.end) for item in (*regions, *words)], min_secs)
     edges = [0.0] + [point for region in busy for point in (region.start, region.end)] + [duration]
     quiet = [TimeSpan(edges[i], edges[i + 1]) for i in range(0, len(edges) - 1, 2)]
     return [span for span in quiet if span.duration >= min_secs]
