@@ -195,16 +195,22 @@ class _LosingTranscriber:
         return replace(result, segments=[segment for segment in kept if segment.words])
 
 
-def test_a_region_left_without_words_is_transcribed_again_on_its_own(transcriber):
-    from callscope.analysis.call import analyze_call
+def _jfk_and_its_longest_region():
+    """Analyze's options without a diarizer, JFK's signal as analyze finds speech in it, and the
+    longest region found there (JFK's longest phrase)."""
     from callscope.options import AnalyzeOptions
     from callscope.speakers.channels import split_speakers
 
     options = AnalyzeOptions(diarizer="none")
-    (track,) = split_speakers(decode(JFK), options.speakers).tracks  # the signal analyze finds speech in
-    samples = track.samples
-    lost = max(detected_regions(samples, "spk_0", shared_segmentation(options.transcription.threads)),
-               key=lambda region: region.duration)
+    (track,) = split_speakers(decode(JFK), options.speakers).tracks
+    regions = detected_regions(track.samples, "spk_0", shared_segmentation(options.transcription.threads))
+    return options, track.samples, max(regions, key=lambda region: region.duration)
+
+
+def test_a_region_left_without_words_is_transcribed_again_on_its_own(transcriber):
+    from callscope.analysis.call import analyze_call
+
+    options, samples, lost = _jfk_and_its_longest_region()
     assert lost.duration >= 1.5  # JFK's longest phrase
     losing = _LosingTranscriber(transcriber, len(samples), lost)
     conversation = analyze_call(JFK, losing, options)
@@ -232,14 +238,9 @@ def test_a_second_transcription_whisper_is_unsure_of_adds_no_words(transcriber):
     """The region is transcribed again, but what Whisper decodes there below -1.0 (faster-whisper's
     log_prob_threshold) is a guess: it stays speech without words."""
     from callscope.analysis.call import analyze_call
-    from callscope.options import AnalyzeOptions
-    from callscope.speakers.channels import split_speakers
 
-    options = AnalyzeOptions(diarizer="none")
-    (track,) = split_speakers(decode(JFK), options.speakers).tracks
-    lost = max(detected_regions(track.samples, "spk_0", shared_segmentation(options.transcription.threads)),
-               key=lambda region: region.duration)
-    unsure = _UnsureOnClips(transcriber, len(track.samples), lost)
+    options, samples, lost = _jfk_and_its_longest_region()
+    unsure = _UnsureOnClips(transcriber, len(samples), lost)
     conversation = analyze_call(JFK, unsure, options)
     assert unsure.clips  # it was transcribed again ...
     assert not [word for word in conversation.words if word.start < lost.end and word.end > lost.start]
@@ -247,11 +248,36 @@ def test_a_second_transcription_whisper_is_unsure_of_adds_no_words(transcriber):
         (lost.start, lost.end)]
 
 
+def _annotation(items) -> Annotation:
+    """Speaker segments or speech regions (start, end, speaker) as a pyannote Annotation."""
+    annotation = Annotation()
+    for item in items:
+        span = Segment(item.start, item.end)
+        annotation[span, annotation.new_track(span)] = item.speaker
+    return annotation
+
+
+def _written_rttm(conversation) -> Annotation:
+    """The .rttm file callscope writes for the conversation, read back."""
+    annotation = Annotation()
+    for line in to_rttm(conversation).splitlines():
+        fields = line.split()
+        span = Segment(float(fields[3]), float(fields[3]) + float(fields[4]))
+        annotation[span, annotation.new_track(span)] = fields[7]
+    return annotation
+
+
+def _der(reference: Annotation, hypothesis: Annotation, duration: float) -> float:
+    """DER at collar 0, overlap scored, over the whole call."""
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    return DiarizationErrorRate(collar=0.0, skip_overlap=False)(reference, hypothesis,
+                                                                uem=Timeline([Segment(0, duration)]))
+
+
 def test_the_written_rttm_of_the_pyannote_sample_is_the_diarizers(transcriber):
     """DER (collar 0) of the RTTM callscope writes is within 2 points of the diarizer's own segments
     (before issue 15 it was built from words: 21% against 6%), and its speech within 5% of theirs."""
-    from pyannote.metrics.diarization import DiarizationErrorRate
-
     from callscope.analysis.call import analyze_call
     from callscope.evaluation.rttm import read_rttm
     from callscope.speakers.embedded import EmbeddedDiarizer
@@ -264,16 +290,8 @@ def test_the_written_rttm_of_the_pyannote_sample_is_the_diarizers(transcriber):
     diarizer = Recording(threads=2)
     conversation = analyze_call(PYANNOTE_SAMPLE, transcriber, diarizer=diarizer)
     (reference,) = read_rttm(DATA / "pyannote_sample" / "sample.rttm").values()
-    own, written = Annotation(), Annotation()
-    for segment in diarizer.segments:
-        own[Segment(segment.start, segment.end), own.new_track(Segment(segment.start, segment.end))] = segment.speaker
-    for line in to_rttm(conversation).splitlines():
-        fields = line.split()
-        span = Segment(float(fields[3]), float(fields[3]) + float(fields[4]))
-        written[span, written.new_track(span)] = fields[7]
-    uem = Timeline([Segment(0, conversation.source.duration)])
-    der = DiarizationErrorRate(collar=0.0, skip_overlap=False)
-    own_der, written_der = der(reference, own, uem=uem), der(reference, written, uem=uem)
+    own, written = _annotation(diarizer.segments), _written_rttm(conversation)
+    own_der, written_der = (_der(reference, item, conversation.source.duration) for item in (own, written))
     assert written_der <= own_der + 0.02, (written_der, own_der)
     assert written_der <= 0.10
     own_speech, written_speech = (item.get_timeline().support().duration() for item in (own, written))
@@ -312,10 +330,6 @@ def sample_channels(tmp_path_factory) -> tuple[Path, Annotation]:
     return folder / "sample_stereo.wav", reference
 
 
-def _channel_der(reference: Annotation, found: Annotation, duration: float) -> float:
-    from pyannote.metrics.diarization import DiarizationErrorRate
-
-    return DiarizationErrorRate(collar=0.0, skip_overlap=False)(reference, found, uem=Timeline([Segment(0, duration)]))
 
 
 def test_each_channels_speech_is_found_short_turns_included(sample_channels):
@@ -323,15 +337,12 @@ def test_each_channels_speech_is_found_short_turns_included(sample_channels):
     VAD per channel heard neither."""
     path, reference = sample_channels
     channels = decode(path).samples
-    found = Annotation()
-    for index, channel in enumerate(channels):
-        for region in detected_regions(channel, f"spk_{index}", shared_segmentation(1)):
-            span = Segment(region.start, region.end)
-            found[span, found.new_track(span)] = region.speaker
+    found = _annotation([region for index, channel in enumerate(channels)
+                         for region in detected_regions(channel, f"spk_{index}", shared_segmentation(1))])
     for speaker, (start, end) in (("spk_0", (6.68, 7.16)), ("spk_1", (7.634, 8.155))):
         heard = found.label_timeline(speaker).crop(Segment(start, end)).support().duration()
         assert heard >= 0.8 * (end - start), (speaker, heard)
-    assert _channel_der(reference, found, channels.shape[1] / SAMPLE_RATE) <= CHANNEL_DER_BOUND
+    assert _der(reference, found, channels.shape[1] / SAMPLE_RATE) <= CHANNEL_DER_BOUND
 
 
 def test_the_written_rttm_of_a_channel_call_is_its_channels_speech(sample_channels, transcriber):
@@ -340,12 +351,7 @@ def test_the_written_rttm_of_a_channel_call_is_its_channels_speech(sample_channe
     path, reference = sample_channels
     conversation = analyze_call(path, transcriber)
     assert conversation.speaker_separation == "channels"
-    written = Annotation()
-    for line in to_rttm(conversation).splitlines():
-        fields = line.split()
-        span = Segment(float(fields[3]), float(fields[3]) + float(fields[4]))
-        written[span, written.new_track(span)] = fields[7]
-    assert _channel_der(reference, written, conversation.source.duration) <= CHANNEL_DER_BOUND
+    assert _der(reference, _written_rttm(conversation), conversation.source.duration) <= CHANNEL_DER_BOUND
 
 
 def test_the_channel_speech_detector_hears_nothing_in_noise_a_tone_or_music(tmp_path):
