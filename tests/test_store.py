@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import shutil
+import sqlite3
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from callscope.model import (
 )
 from callscope.output.pca import to_pca, to_pca_json
 from callscope.store import NotAPcaDocument, SearchQuery, SqliteStore, StoreError
+from callscope.store.base import TalkFigures
 from tests.conftest import PCA_REFERENCE_JSON
 
 AGENT, CUSTOMER = "spk_1", "spk_0"
@@ -119,6 +121,24 @@ def test_the_reference_sample_is_stored_under_its_file_name(store):
     assert record.categories == ()  # the sample's only category has 0 instances
     assert record.entities["ORGANIZATION"] == ("Networks abc",)
     assert (record.customer_sentiment, record.customer_sentiment_change) == (1.7, -2.5)
+    # its agent (spk_0) starts at 0.74 s while the customer talks until 3.7 s
+    assert record.talk == TalkFigures(agent_seconds=9.879, customer_seconds=19.56, non_talk_seconds=0.0,
+                                      interruptions=1, agent_interruptions=1, interruption_seconds=2.96)
+    assert store.get(record.guid) == record
+
+
+def test_a_store_made_before_talk_figures_gains_their_columns(tmp_path):
+    path = tmp_path / "old.db"
+    with SqliteStore(path) as opened:
+        opened.put(json.loads(PCA_REFERENCE_JSON.read_text()), str(PCA_REFERENCE_JSON))
+    with sqlite3.connect(path) as old:  # the calls table as callscope 0.x made it
+        for column in ("agent_talk", "customer_talk", "non_talk", "interruptions", "agent_interruptions",
+                       "interruption_time"):
+            old.execute(f"ALTER TABLE calls DROP COLUMN {column}")
+    with SqliteStore(path) as opened:
+        assert opened.get("pca_output_testfile").talk is None  # kept calls say they lack the figures
+        opened.put(json.loads(PCA_REFERENCE_JSON.read_text()), str(PCA_REFERENCE_JSON))
+        assert opened.get("pca_output_testfile").talk.interruptions == 1
 
 
 @pytest.mark.parametrize(("filters", "expected"), [

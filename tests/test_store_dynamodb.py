@@ -129,6 +129,7 @@ def test_the_reference_sample_is_stored_under_its_file_name(store):
     record = store.put(document, str(PCA_REFERENCE_JSON))
     assert record.guid == "pca_output_testfile"  # its GUID is the placeholder "None"
     assert store.get("pca_output_testfile") == record
+    assert record.talk.interruptions == 1 and record.talk.interruption_seconds == 2.96  # read back from the item
     assert record.categories == ()  # the sample's only category has 0 instances
     assert record.entities["ORGANIZATION"] == ("Networks abc",)
     assert (record.customer_sentiment, record.customer_sentiment_change) == (1.7, -2.5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -18,6 +18,21 @@ class StoreError(CallscopeError):
 
 class NotAPcaDocument(CallscopeError):
     """The JSON is not (or not enough of) a PCA output document to be stored."""
+
+
+@dataclass(frozen=True)
+class TalkFigures:
+    """How the call's time was spent, from its PCA document (SpeakerTime, NonTalkTime, SegmentInterruption)."""
+
+    agent_seconds: float  # the agent role's speech (SpeakerTime); two roles talking at once count for both
+    customer_seconds: float
+    non_talk_seconds: float  # NonTalkTime.TotalTimeSecs
+    interruptions: int  # segments that start while another speaker is talking
+    agent_interruptions: int  # of those, the agent's
+    interruption_seconds: float  # how long interrupting segments overlapped the speech they cut into
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ class CallRecord:
     action_items: tuple[str, ...] = ()
     redacted: bool = False
     path: str = ""  # where the PCA JSON lies
+    talk: TalkFigures | None = None  # None: stored by a callscope that did not keep them (load again)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -50,7 +66,7 @@ class CallRecord:
             "customer_sentiment_change": self.customer_sentiment_change,
             "categories": list(self.categories), "entities": {k: list(v) for k, v in self.entities.items()},
             "summary": self.summary, "action_items": list(self.action_items), "redacted": self.redacted,
-            "path": self.path,
+            "path": self.path, "talk": self.talk.as_json() if self.talk else None,
         }
 
 

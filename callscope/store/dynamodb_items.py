@@ -10,12 +10,13 @@ from __future__ import annotations
 import gzip
 import math
 import uuid
+from dataclasses import astuple
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from callscope.store import dynamodb_keys as keys
-from callscope.store.base import CallRecord
+from callscope.store.base import CallRecord, TalkFigures
 from callscope.store.records import StoredCall
 
 Item = dict[str, dict[str, Any]]
@@ -27,8 +28,10 @@ CHUNK_BYTES = 350_000
 # The attributes every GSI1 entry carries (the index projects them): filters on them run as FilterExpression.
 PROJECTED = ("ag", "lang", "cs", "chg")
 # The call item's attributes; the transcript ones are read only by text search and transcript().
+# The talk figures (TalkFigures, in this order); absent on calls stored before they were kept.
+TALK_FIELDS = ("atk", "ctk", "ntk", "intr", "aintr", "intrs")
 FIELDS = ("guid", "file", "t", "dur", "lang", "ag", "cust", "as", "cs", "chg", "cats", "ents", "sum", "acts",
-          "red", "path")
+          "red", "path", *TALK_FIELDS)
 TEXT_FIELDS = ("tx", "txn", "ver")
 VERSION = "ver"  # a new value each put: a writer replaces the call only if it is still the version it read
 
@@ -49,6 +52,8 @@ def items_for(stored: StoredCall) -> tuple[Item, list[Item]]:
     agent_sentiment = number(record.agent_sentiment)
     if agent_sentiment:
         call["as"] = agent_sentiment
+    if record.talk:
+        call.update({name: number(value) or {"N": "0"} for name, value in zip(TALK_FIELDS, astuple(record.talk))})
     others: list[Item] = [{"PK": _s(pk), "SK": _s(keys.INDEX_SK_PREFIX + partition), "GSI1PK": _s(partition),
                            "GSI1SK": _s(sk), **listed} for partition in keys.index_partitions(record)]
     text = gzip.compress(stored.transcript.encode(), mtime=0)
@@ -91,7 +96,14 @@ def record_of(item: Item) -> CallRecord:
         categories=tuple(value["S"] for value in item["cats"]["L"]),
         entities={kind: tuple(v["S"] for v in values["L"]) for kind, values in item["ents"]["M"].items()},
         summary=item["sum"]["S"], action_items=tuple(value["S"] for value in item["acts"]["L"]),
-        redacted=item["red"]["BOOL"], path=item["path"]["S"])
+        redacted=item["red"]["BOOL"], path=item["path"]["S"], talk=_talk(item))
+
+
+def _talk(item: Item) -> TalkFigures | None:
+    if not all(name in item for name in TALK_FIELDS):
+        return None
+    agent, customer, non_talk, interruptions, by_agent, overlap = (float(item[name]["N"]) for name in TALK_FIELDS)
+    return TalkFigures(agent, customer, non_talk, int(interruptions), int(by_agent), overlap)
 
 
 def inline_text(item: Item) -> str | None:

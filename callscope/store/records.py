@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import PurePath
 from typing import Any
 
-from callscope.store.base import CallRecord, NotAPcaDocument, StoredCall
+from callscope.store.base import CallRecord, NotAPcaDocument, StoredCall, TalkFigures
 
 # The reference system's placeholder for metadata the file name did not carry.
 _MISSING = {"", "None"}
@@ -53,6 +53,7 @@ def record_from_pca(document: Any, path: str) -> StoredCall:
                                if isinstance(item, dict)),
             redacted=_redacted(analytics),
             path=str(path),
+            talk=_talk(analytics, segments),
         ),
         transcript="\n".join(_segment_text(segment) for segment in segments),
     )
@@ -65,6 +66,34 @@ def _roles(analytics: dict) -> dict[str, str]:
         if isinstance(label, dict):
             roles.setdefault(str(label.get("DisplayText", "")).lower(), str(label.get("Speaker", "")))
     return roles
+
+
+def _talk(analytics: dict, segments: list[dict]) -> TalkFigures:
+    speaker_time = _mapping(analytics, "SpeakerTime")
+    role_of = {str(label.get("Speaker", "")): str(label.get("DisplayText", "")).lower()
+               for label in _list(analytics, "SpeakerLabels") if isinstance(label, dict)}
+
+    def seconds_of(role: str) -> float:
+        return sum(_number(_get(times, "TotalTimeSecs"), "TotalTimeSecs") or 0.0
+                   for label, times in speaker_time.items() if role_of.get(label) == role)
+
+    spans = sorted((_number(s.get("SegmentStartTime"), "SegmentStartTime") or 0.0,
+                    _number(s.get("SegmentEndTime"), "SegmentEndTime") or 0.0,
+                    str(s.get("SegmentSpeaker", "")), bool(s.get("SegmentInterruption"))) for s in segments)
+    interruptions, by_agent, overlap = 0, 0, 0.0
+    for index, (start, end, speaker, interrupting) in enumerate(spans):
+        if not interrupting:
+            continue
+        interruptions += 1
+        by_agent += role_of.get(speaker) == "agent"
+        # cut into: the speech of others that began before this segment and had not ended
+        overlap += max([0.0, *(min(other_end, end) - start for _, other_end, other, _ in spans[:index]
+                               if other != speaker)])
+    return TalkFigures(
+        agent_seconds=round(seconds_of("agent"), 3), customer_seconds=round(seconds_of("customer"), 3),
+        non_talk_seconds=round(_number(_get(speaker_time.get("NonTalkTime"), "TotalTimeSecs"), "TotalTimeSecs")
+                               or 0.0, 3),
+        interruptions=interruptions, agent_interruptions=by_agent, interruption_seconds=round(overlap, 3))
 
 
 def _segment_text(segment: dict) -> str:

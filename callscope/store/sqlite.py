@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+from dataclasses import astuple
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from callscope.store.base import CallRecord, SearchPage, SearchQuery, StoreError
+from callscope.store.base import CallRecord, SearchPage, SearchQuery, StoreError, TalkFigures
 from callscope.store.records import StoredCall, record_from_pca
 
 BUSY_TIMEOUT_S = 60.0  # a writer waits this long for another's transaction before giving up
@@ -63,8 +64,13 @@ CREATE INDEX IF NOT EXISTS call_entities_call ON call_entities (call_id);
 """
 _FTS = "CREATE VIRTUAL TABLE IF NOT EXISTS call_text USING fts5 (text)"
 _PLAIN_TEXT = "CREATE TABLE IF NOT EXISTS call_text (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL)"
+# The talk figures (TalkFigures, in this order): NULL in rows stored before they were kept.
+_TALK_COLUMNS = {"agent_talk": "REAL", "customer_talk": "REAL", "non_talk": "REAL", "interruptions": "INTEGER",
+                 "agent_interruptions": "INTEGER", "interruption_time": "REAL"}
 _COLUMNS = ("guid, file, conversation_time, duration, language, agent, customer, agent_sentiment, customer_sentiment,"
-            " customer_sentiment_change, categories, entities, summary, action_items, redacted, path")
+            " customer_sentiment_change, categories, entities, summary, action_items, redacted, path, "
+            + ", ".join(_TALK_COLUMNS))
+_PLACEHOLDERS = ", ".join("?" for _ in _COLUMNS.split(", "))
 
 
 def fts5_available() -> bool:
@@ -89,10 +95,19 @@ class SqliteStore:
             for statement in _statements(_SCHEMA):  # executescript would COMMIT our transaction
                 self._db.execute(statement)
             self._db.execute(_FTS if fts5_available() else _PLAIN_TEXT)
+            self._add_talk_columns()
         self.full_text = self._has_fts()
 
     def close(self) -> None:
         self._db.close()
+
+    def _add_talk_columns(self) -> None:
+        """The talk figures' columns, added to the calls table of a store made before they were kept
+        (NULL there until its calls are loaded again)."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(calls)")}
+        for name, kind in _TALK_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE calls ADD COLUMN {name} {kind}")
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -122,7 +137,7 @@ class SqliteStore:
                                    ("call_text", "rowid"), ("calls", "id")):
                     self._db.execute(f"DELETE FROM {table} WHERE {key} = ?", (old[0],))
             call_id = self._db.execute(
-                f"INSERT INTO calls ({_COLUMNS}) VALUES ({', '.join('?' * 16)})", _row(record)).lastrowid
+                f"INSERT INTO calls ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", _row(record)).lastrowid
             self._db.executemany("INSERT OR IGNORE INTO call_categories VALUES (?, ?)",
                                  [(call_id, name) for name in record.categories])
             self._db.executemany("INSERT OR IGNORE INTO call_entities VALUES (?, ?, ?)",
@@ -237,19 +252,21 @@ def _row(record: CallRecord) -> tuple:
             record.agent, record.customer, record.agent_sentiment, record.customer_sentiment,
             record.customer_sentiment_change, json.dumps(list(record.categories)),
             json.dumps({k: list(v) for k, v in record.entities.items()}), record.summary,
-            json.dumps(list(record.action_items)), int(record.redacted), record.path)
+            json.dumps(list(record.action_items)), int(record.redacted), record.path,
+            *(astuple(record.talk) if record.talk else (None,) * len(_TALK_COLUMNS)))
 
 
 def _record(row: tuple) -> CallRecord:
     (guid, file, time, duration, language, agent, customer, agent_sentiment, customer_sentiment, change,
-     categories, entities, summary, action_items, redacted, path) = row
+     categories, entities, summary, action_items, redacted, path, *talk) = row
     return CallRecord(
         guid=guid, file=file, conversation_time=datetime.fromisoformat(time) if time else None, duration=duration,
         language=language, agent=agent, customer=customer, agent_sentiment=agent_sentiment,
         customer_sentiment=customer_sentiment, customer_sentiment_change=change,
         categories=tuple(json.loads(categories)),
         entities={k: tuple(v) for k, v in json.loads(entities).items()}, summary=summary,
-        action_items=tuple(json.loads(action_items)), redacted=bool(redacted), path=path)
+        action_items=tuple(json.loads(action_items)), redacted=bool(redacted), path=path,
+        talk=TalkFigures(*talk) if None not in talk else None)
 
 
 def _where(clauses: list[str]) -> str:
