@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.browser import browser, page  # noqa: F401  (the dashboard's page tests' fixtures)
+
 if TYPE_CHECKING:
     from callscope.enrichment import Enricher
     from callscope.model import Conversation
@@ -61,6 +63,42 @@ def stereo_calls_analyzed(tmp_path_factory):
     result = CliRunner().invoke(main, ["analyze", str(folder), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out, result.output
+
+
+# Real recordings under names in the reference system's convention, so the calls have agents and days.
+NAMED_CALLS = {
+    "Intro_GUID_101_AGENT_Ann_DT_2025-02-20T14-05-00.wav": PYANNOTE_SAMPLE,
+    "Intro_GUID_102_AGENT_Raj_DT_2025-02-21T08-45-00.wav": PYANNOTE_SAMPLE,
+    "Speech_GUID_103_AGENT_Raj_DT_2025-02-21T11-20-00.flac": JFK,
+    "Intro_GUID_104_AGENT_Ann_DT_2025-02-24T09-00-00.wav": PYANNOTE_SAMPLE,
+}
+
+
+@pytest.fixture(scope="session")
+def analysed_store(tmp_path_factory, stereo_calls_analyzed):
+    """The named calls analysed by `callscope analyze`, the two stereo calls of the session and the
+    reference system's own sample, loaded into one SQLite store: (store file, results folder)."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from callscope.cli import main
+
+    root = tmp_path_factory.mktemp("overview")
+    calls, results = root / "calls", root / "results"
+    calls.mkdir()
+    for name, source in NAMED_CALLS.items():
+        shutil.copy(source, calls / name)
+    analysed = CliRunner().invoke(main, ["analyze", str(calls), "--out", str(results)])
+    assert analysed.exit_code == 0, analysed.output
+    stereo_out, _ = stereo_calls_analyzed
+    for document in stereo_out.glob("*.json"):
+        shutil.copy(document, results / document.name)
+    shutil.copy(PCA_REFERENCE_JSON, results / PCA_REFERENCE_JSON.name)
+    path = root / "calls.db"
+    loaded = CliRunner().invoke(main, ["load", str(results), "--store", str(path)])
+    assert loaded.exit_code == 0 and "7 loaded" in loaded.output, loaded.output
+    return path, results
 
 
 @pytest.fixture

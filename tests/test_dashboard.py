@@ -90,7 +90,7 @@ def test_api_continuation_walks_every_call_once(server):
 def test_api_bad_filters_are_422_with_a_reason(server, query, message):
     status, body = server.json(f"/api/calls?{query}")
     assert status == 422 and message in body["detail"]
-    status, _, page = server.request(f"/?{query}")
+    status, _, page = server.request(f"/calls?{query}")
     assert status == 422 and message in page.decode() and "Traceback" not in page.decode()
 
 
@@ -191,13 +191,18 @@ def test_traversal_in_urls_is_refused(server, path):
 
 
 def test_call_text_is_escaped(server):
-    for path in ("/calls/xss-call", "/?agent=Eve%3Cb%3E"):
+    for path in ("/calls/xss-call", "/calls?agent=Eve%3Cb%3E"):
         status, headers, body = server.request(path)
         page = body.decode()
         assert status == 200 and "xss-call" in page
         assert "<script>window" not in page and "<img src=x" not in page and "<b>" not in page
         assert "script-src 'self'" in headers["content-security-policy"]
         assert html.escape(XSS_SCRIPT, quote=False) in page.replace("&#34;", '"').replace("&#39;", "'")
+    # the overview names the agent and the category (in the choices, the agents' table and the chart)
+    status, _, body = server.request("/overview?agent=Eve%3Cb%3E")
+    page = body.decode()
+    assert status == 200 and "<b>" not in page and "<i>" not in page
+    assert page.count("Eve&lt;b&gt;") >= 3 and "&lt;i&gt;cat&lt;/i&gt;" in page
     page = server.request("/calls/xss-call")[2].decode()
     assert html.escape(XSS_IMG).replace("&quot;", "&#34;") in page
     assert "&lt;i&gt;cat&lt;/i&gt;" in page
@@ -213,7 +218,7 @@ def test_unreadable_calls_show_an_error_page(server, guid, status, message):
     answer, headers, body = server.request(f"/calls/{guid}")
     page = body.decode()
     assert answer == status and headers["content-type"].startswith("text/html")
-    assert message in page and "Traceback" not in page and 'href="/"' in page
+    assert message in page and "Traceback" not in page and 'href="/calls"' in page
 
 
 def test_call_page_shows_the_analysis(server):
@@ -247,7 +252,7 @@ def test_the_reference_sample_renders(server):
 
 
 def test_list_page_filters_and_pages(server):
-    page = server.request("/?agent=ChrisL&limit=2")[2].decode()
+    page = server.request("/calls?agent=ChrisL&limit=2")[2].decode()
     rows = re.findall(r'<tr data-guid="([^"]+)"', page)
     assert rows == ["g3", "g1"] and "<strong>5</strong> calls match" in page
     assert 'value="ChrisL"' in page
@@ -257,13 +262,13 @@ def test_list_page_filters_and_pages(server):
     assert re.findall(r'<tr data-guid="([^"]+)"', later) == ["outside-call", "corrupt-call"]
     assert "First page" in later
     assert 'class="chip s-neg2">-3.00<' in page  # g3's customer sentiment, coloured
-    bad = server.request("/?since=whenever")
+    bad = server.request("/calls?since=whenever")
     assert bad[0] == 422 and "not a duration" in bad[2].decode() and "Traceback" not in bad[2].decode()
 
 
 def test_other_host_names_are_refused(server):
     assert server.request("/", headers={"Host": "attacker.example"})[0] == 400
-    assert server.request("/", headers={"Host": f"localhost:{server.port}"})[0] == 200
+    assert server.request("/overview", headers={"Host": f"localhost:{server.port}"})[0] == 200
 
 
 def test_a_taken_port_is_one_line(dataset):
@@ -375,7 +380,7 @@ def test_every_listed_call_is_reachable_whatever_its_guid(dataset, tmp_path):
         (results / f"odd-{index}.json").write_text(json.dumps(sample_call(guid, "call.wav")))
     running = Server(str(results), cwd=tmp_path)
     try:
-        page = running.request("/?limit=100")[2].decode()
+        page = running.request("/calls?limit=100")[2].decode()
         links = {html.unescape(guid): html.unescape(href)
                  for guid, href in re.findall(r'<tr data-guid="([^"]*)">.*?<a href="([^"]+)"', page, re.S)}
         assert set(links) == set(odd)

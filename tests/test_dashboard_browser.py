@@ -1,26 +1,14 @@
-"""The dashboard in headless Chromium (Debian's /usr/bin/chromium driven by Playwright): the list and
-its filters, a call page's transcript, charts and audio sync, escaping, and screenshots.
-
-Set DASHBOARD_SCREENSHOTS=docs/images to refresh the README's docs/images/call-page.png.
-"""
+"""The dashboard in headless Chromium (tests/browser.py): the list and its filters, a call page's
+transcript, charts and audio sync, escaping, and screenshots."""
 
 from __future__ import annotations
 
-import io
-import os
-from pathlib import Path
-
 import pytest
 
+from tests.browser import VIEWPORT, check_screenshot, require_browser, save
 from tests.dashboard_server import SAMPLE_TURNS, Server, build
 
-CHROMIUM = Path("/usr/bin/chromium")
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install "
-                                                                    "playwright; the dev extra)")
-if not CHROMIUM.exists():
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-VIEWPORT = {"width": 1400, "height": 1000}
+require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -31,60 +19,21 @@ def server(tmp_path_factory):
     running.stop()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
-    opened = context.new_page()
-    opened.dialogs = []  # type: ignore[attr-defined]
-    opened.errors = []  # type: ignore[attr-defined]
-    opened.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
-    opened.on("pageerror", lambda error: opened.errors.append(str(error)))
-    yield opened
-    context.close()
-
-
-def check_screenshot(png: bytes, width: int, min_height: int) -> None:
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png))
-    image.load()
-    assert image.format == "PNG" and image.width == width and image.height >= min_height
-    colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
-    assert colours is not None and len(colours) > 200  # charts, chips, text: not a blank page
-
-
-def save(png: bytes, name: str) -> None:
-    folder = os.environ.get("DASHBOARD_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(folder) / name).write_bytes(png)
-
-
 def test_list_shows_the_calls_and_a_filter_narrows_them(server, page):
-    page.goto(server.url + "/")
+    page.goto(server.url + "/calls")
     rows = page.locator("table.calls tbody tr")
     assert rows.count() == 17
     assert page.locator("tr[data-guid='g3'] .chip").inner_text() == "-3.00"
     assert "s-neg2" in page.locator("tr[data-guid='g3'] .chip").get_attribute("class")
     png = page.screenshot(full_page=True)
     check_screenshot(png, VIEWPORT["width"], VIEWPORT["height"])
-    save(png, "call-list.png")
 
-    page.fill("input[name=agent]", "ChrisL")
+    page.select_option("select[name=agent]", "ChrisL")
     page.select_option("select[name=sentiment_change]", "improving")
     page.click("form.filters button[type=submit]")
-    page.wait_for_url("**/?*agent=ChrisL*")
+    page.wait_for_url("**/calls?*agent=ChrisL*")
     assert [row.get_attribute("data-guid") for row in rows.all()] == ["g1"]
-    page.fill("input[name=agent]", "")
+    page.select_option("select[name=agent]", "")
     page.select_option("select[name=sentiment_change]", "")
     page.fill("input[name=text]", "Yankee")
     page.click("form.filters button[type=submit]")

@@ -1,4 +1,5 @@
-"""The HTML pages: the call list (/) and a call's page (/calls/<guid>), from templates/ (autoescaped)."""
+"""The HTML pages: the overview (/overview, where / leads), the call list (/calls) and a call's page
+(/calls/<guid>), from templates/ (autoescaped)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from urllib.parse import quote, urlencode
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from callscope.dashboard import charts
+from callscope.dashboard import charts, overview_charts
 from callscope.dashboard.api import AUDIO_TYPES, call_urls
 from callscope.dashboard.documents import (
     DataPlaces,
@@ -23,13 +24,17 @@ from callscope.dashboard.documents import (
     sentiment_class,
 )
 from callscope.dashboard.guids import CallGuid
+from callscope.dashboard.overview import NEGATIVE_BELOW, overview_of
 from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
+from callscope.dashboard.sorting import NEWEST, SortError, link_sort, parse_sort, sorted_records
 from callscope.errors import CallscopeError
-from callscope.store.base import CallRecord
+from callscope.store.base import CallRecord, Facets
+from callscope.store.walk import every_record
 from callscope.time_axis import clock
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+SHORT_GUID = 10  # characters of a GUID shown in the call list
 
 
 def _environment() -> Environment:
@@ -43,8 +48,14 @@ def _environment() -> Environment:
         sentiment_class=sentiment_class,
         signed=lambda value, digits=1: "" if value is None else f"{value:+.{digits}f}",
         seconds=lambda value: "" if value is None else f"{value:.1f} s",
+        short_guid=short_guid,
     )
     return environment
+
+
+def short_guid(guid: str) -> str:
+    """A GUID short enough for a table cell (the list's copy button gives the whole of it)."""
+    return guid if len(guid) <= SHORT_GUID + 1 else guid[:SHORT_GUID] + "…"
 
 
 TEMPLATES = _environment()
@@ -58,26 +69,69 @@ def error_page(status: int, title: str, message: str) -> HTMLResponse:
     return render("error.html", status, title=title, message=message, status=status)
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", include_in_schema=False)
+async def home(request: Request) -> RedirectResponse:
+    # The dashboard opens on the overview; a link to the old list with filters still lands on the list.
+    query = request.url.query
+    return RedirectResponse(f"/calls?{query}" if query else "/overview", status_code=307)
+
+
+@router.get("/overview", response_class=HTMLResponse)
+async def overview_page(request: Request, filters: Annotated[CallFilters, Depends()]) -> HTMLResponse:
+    store = request.app.state.store
+    problem, overview = "", None
+    try:
+        overview = overview_of(every_record(store, filters.query()).records)
+        facets = store.facets()
+    except (FilterError, CallscopeError) as error:
+        problem, facets = str(error), Facets((), (), ())
+    params = filters.params()
+
+    def link(**extra: str) -> str:
+        return "/calls?" + urlencode({**params, **extra})
+
+    drawings = {}
+    if overview and overview.calls:
+        drawings = {"calls": overview_charts.calls_per_period(overview, link),
+                    "sentiment": overview_charts.sentiment_per_period(overview),
+                    "categories": overview_charts.category_frequencies(overview, link),
+                    "lengths": overview_charts.call_lengths(overview),
+                    "shares": overview_charts.time_shares(overview)}
+    return render("overview.html", 422 if problem else 200, filters=filters, facets=facets, overview=overview,
+                  problem=problem, drawings=drawings, link=link, store=store.location,
+                  negative_below=NEGATIVE_BELOW)
+
+
+@router.get("/calls", response_class=HTMLResponse)
 async def call_list(request: Request, filters: Annotated[CallFilters, Depends()], continuation: str = "",
+                    sort: str = NEWEST, start: int = Query(0, ge=0),
                     limit: int = Query(PAGE_SIZE, ge=1, le=MAX_LIMIT)) -> HTMLResponse:
     # filters: the strings as written (CallFilters' fields), so a value that means nothing is told on the page.
     store = request.app.state.store
-    problem, records, token, total = "", [], None, None
-    try:
-        query = filters.query(limit, continuation)
-        page = store.search(query)
-        records, token = page.records, page.continuation
-        total = store.count(replace(query, continuation=None))
-    except (FilterError, CallscopeError) as error:
-        problem = str(error)
+    problem, records, total, next_url = "", [], None, ""
     params = filters.params()
     if limit != PAGE_SIZE:
         params["limit"] = str(limit)
+    if sort != NEWEST:
+        params["sort"] = sort
+    try:
+        parse_sort(sort)
+        query = filters.query(limit, continuation)
+        facets = store.facets()
+        if sort == NEWEST:  # the store's own order, a page at a time
+            page = store.search(query)
+            records, total = page.records, store.count(replace(query, continuation=None))
+            next_url = "/calls?" + urlencode({**params, "continuation": page.continuation}) if page.continuation else ""
+        else:
+            ordered = sorted_records(every_record(store, replace(query, continuation=None)).records, sort)
+            records, total = ordered[start:start + limit], len(ordered)
+            next_url = "/calls?" + urlencode({**params, "start": start + limit}) if start + limit < total else ""
+    except (FilterError, SortError, CallscopeError) as error:
+        problem, facets = str(error), Facets((), (), ())
     return render("list.html", 422 if problem else 200, filters=filters, records=records, problem=problem,
-                  total=total, deep=bool(continuation), store=store.location,
-                  next_url="/?" + urlencode({**params, "continuation": token}) if token else "",
-                  first_url="/?" + urlencode(params))
+                  total=total, deep=bool(continuation or start), store=store.location, facets=facets, sort=sort,
+                  sort_link=lambda name: "/calls?" + urlencode({**params, "sort": link_sort(sort, name)}),
+                  next_url=next_url, first_url="/calls?" + urlencode(params))
 
 
 @router.get("/calls/{guid}", response_class=HTMLResponse)

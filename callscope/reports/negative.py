@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
-from callscope.store.base import CallRecord, SearchQuery, Store, StoreError
+from callscope.store.base import CallRecord, SearchQuery, Store
+from callscope.store.walk import PAGE_SIZE, every_record
 
-PAGE_SIZE = 500  # calls per store page while walking the window
 DEFAULT_THRESHOLD = -1.0
 
 CSV_COLUMNS = ("guid", "conversation_time", "agent", "customer", "duration", "language", "customer_sentiment",
@@ -64,32 +64,17 @@ def call_link(record: CallRecord, link_base: str | None) -> str:
 
 def find_negative_calls(store: Store, criteria: NegativeCallsCriteria, link_base: str | None = None,
                         page_size: int = PAGE_SIZE) -> NegativeCallsReport:
-    """Every stored call matching criteria, following the store's continuation token to the last page.
-
-    A page may be empty and still have a token (a DynamoDB scan page whose items the filter dropped).
-    """
+    """Every stored call matching criteria (callscope.store.walk), worst first."""
     query = SearchQuery(since=criteria.since, until=criteria.until, agent=criteria.agent, category=criteria.category,
-                        customer_sentiment_below=criteria.threshold, limit=page_size)
-    records: list[CallRecord] = []
-    pages = 0
-    token: str | None = None
-    while True:
-        page = store.search(replace(query, continuation=token))
-        pages += 1
-        records.extend(page.records)
-        if page.continuation is None:
-            break
-        if page.continuation == token:  # a store bug would otherwise loop for ever
-            raise StoreError(f"{store.location}: the store gave the same continuation token twice")
-        token = page.continuation
-    # A call loaded again during the walk may come twice from a store without keyset pages: keep one.
-    records = list({record.guid: record for record in reversed(records)}.values())
+                        customer_sentiment_below=criteria.threshold)
+    walk = every_record(store, query, page_size)
+    records = list(walk.records)
     # Stable sorts: worst score first, then newest, then by GUID.
     records.sort(key=lambda record: record.guid)
     records.sort(key=lambda record: record.conversation_time or datetime.min, reverse=True)
     records.sort(key=lambda record: record.customer_sentiment if record.customer_sentiment is not None else 0.0)
     return NegativeCallsReport(criteria, [NegativeCall(record, call_link(record, link_base)) for record in records],
-                               pages)
+                               walk.pages)
 
 
 def csv_row(call: NegativeCall) -> dict[str, str]:

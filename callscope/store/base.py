@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -101,6 +102,24 @@ class SearchPage:
     continuation: str | None  # None on the last page
 
 
+@dataclass(frozen=True)
+class Facets:
+    """The values the call list's choice filters offer: every agent, category and language stored."""
+
+    agents: tuple[str, ...]
+    categories: tuple[str, ...]
+    languages: tuple[str, ...]
+
+    @classmethod
+    def of(cls, agents: Iterable[str], categories: Iterable[str], languages: Iterable[str]) -> Facets:
+        """Each set of values once, empty ones left out, sorted regardless of case."""
+        return cls(_sorted(agents), _sorted(categories), _sorted(languages))
+
+
+def _sorted(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({value for value in values if value}, key=lambda value: (value.casefold(), value)))
+
+
 class Store(Protocol):
     """What every store does (SqliteStore, DynamoDbStore). Stores are context managers that close."""
 
@@ -123,6 +142,10 @@ class Store(Protocol):
     def search(self, query: SearchQuery) -> SearchPage: ...
 
     def count(self, query: SearchQuery | None = None) -> int: ...
+
+    def facets(self) -> Facets:
+        """Every agent, category and language stored (the call list's choices)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from callscope.store import dynamodb_items as items
 from callscope.store import dynamodb_keys as keys
-from callscope.store.base import CallRecord, SearchPage, SearchQuery, StoreError
+from callscope.store.base import CallRecord, Facets, SearchPage, SearchQuery, StoreError
 from callscope.store.dynamodb_filters import filter_expression, matches, needs_call_items
 from callscope.store.dynamodb_table import aws_errors, check_table, create_table, make_client, parse_url
 from callscope.store.records import StoredCall, record_from_pca
+from callscope.store.walk import every_record
 
 __all__ = ["DynamoDbStore", "create_table", "open_dynamodb_store"]
 
@@ -197,6 +198,13 @@ class DynamoDbStore:
                 return 0
             request["Select"] = "COUNT"
             return sum(answer["Count"] for answer in self._pages(request))
+
+    def facets(self) -> Facets:
+        """From every call item: the table has no index that lists its agents or categories alone."""
+        records = every_record(self, SearchQuery()).records
+        return Facets.of(agents=(record.agent for record in records),
+                         categories=(name for record in records for name in record.categories),
+                         languages=(record.language for record in records))
 
     def _matches(self, query: SearchQuery, after: str | None, first_batch: int) -> Iterator[tuple[str, CallRecord]]:
         """(sort key, record) of every matching call after the token's key, newest first."""

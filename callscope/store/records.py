@@ -68,8 +68,11 @@ def _roles(analytics: dict) -> dict[str, str]:
     return roles
 
 
-def _talk(analytics: dict, segments: list[dict]) -> TalkFigures:
+def _talk(analytics: dict, segments: list[dict]) -> TalkFigures | None:
+    """None for a document without speaker times (nothing says how its time was spent)."""
     speaker_time = _mapping(analytics, "SpeakerTime")
+    if not any(label != "NonTalkTime" for label in speaker_time):
+        return None
     role_of = {str(label.get("Speaker", "")): str(label.get("DisplayText", "")).lower()
                for label in _list(analytics, "SpeakerLabels") if isinstance(label, dict)}
 

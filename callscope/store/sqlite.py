@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from callscope.store.base import CallRecord, SearchPage, SearchQuery, StoreError, TalkFigures
+from callscope.store.base import CallRecord, Facets, SearchPage, SearchQuery, StoreError, TalkFigures
 from callscope.store.records import StoredCall, record_from_pca
 
 BUSY_TIMEOUT_S = 60.0  # a writer waits this long for another's transaction before giving up
@@ -175,6 +175,12 @@ class SqliteStore:
     def count(self, query: SearchQuery | None = None) -> int:
         where, params = self._filters(query or SearchQuery())
         return self._db.execute(f"SELECT count(*) FROM calls c {_where(where)}", params).fetchone()[0]
+
+    def facets(self) -> Facets:
+        return Facets.of(
+            agents=(row[0] for row in self._db.execute("SELECT DISTINCT agent FROM calls")),
+            categories=(row[0] for row in self._db.execute("SELECT DISTINCT name FROM call_categories")),
+            languages=(row[0] for row in self._db.execute("SELECT DISTINCT language FROM calls")))
 
     def _filters(self, query: SearchQuery) -> tuple[list[str], list[Any]]:
         where: list[str] = []
