@@ -119,7 +119,7 @@ def test_api_call_document_and_links(server, dataset):
 def test_openapi_document_lists_the_api(server):
     status, spec = server.json("/api/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/api/calls", "/api/calls/{guid}", "/api/calls/{guid}/document",
+    assert set(spec["paths"]) == {"/api/calls", "/api/overview", "/api/calls/{guid}", "/api/calls/{guid}/document",
                                   "/api/calls/{guid}/audio"}
     names = {p["name"] for p in spec["paths"]["/api/calls"]["get"]["parameters"]}
     assert names == {"since", "until", "agent", "customer_sentiment_below", "customer_sentiment_above",
@@ -128,7 +128,7 @@ def test_openapi_document_lists_the_api(server):
     assert status == 200 and b'src="/static/apidocs.js"' in page
     status, _, script = server.request("/static/apidocs.js")
     assert status == 200 and b"innerHTML" not in script
-    for path in ("/", "/calls/sample-call", "/api/docs"):
+    for path in ("/overview", "/calls", "/calls/sample-call", "/api/docs"):
         body = server.request(path)[2].decode()
         assert not re.search(r'(src|href)="(https?:)?//', body), path  # nothing from another server
 

@@ -192,3 +192,25 @@ def test_the_list_offers_the_store_s_values_and_collapses_categories(server, sto
     # a short GUID with the whole one to copy
     guid = sql(path, "SELECT guid FROM calls WHERE length(guid) > 12")[0][0]
     assert f'data-copy="{guid}"' in page and f">{guid[:10]}…</a>" in page
+
+
+def test_the_api_gives_the_overview_and_each_call_s_talk(server, store):
+    path, _ = store
+    status, body = server.json(f"/api/overview?{FEBRUARY}&agent=Ann")
+    ((count, customer, agent_talk, seconds),) = sql(
+        path, "SELECT count(*), avg(customer_sentiment), sum(agent_talk), sum(duration) FROM calls WHERE agent = 'Ann'")
+    assert status == 200 and body["calls"] == count == 2
+    assert body["customer_sentiment"] == pytest.approx(customer)
+    assert body["time_shares"]["agent"] == pytest.approx(agent_talk / seconds)
+    assert [(period["start"], period["calls"]) for period in body["periods"]] == [
+        ("2025-02-20", 1), ("2025-02-21", 0), ("2025-02-22", 0), ("2025-02-23", 0), ("2025-02-24", 1)]
+    assert [row["agent"] for row in body["agents"]] == ["Ann"]
+
+    status, body = server.json("/api/calls?agent=Raj")
+    talk = {call["guid"]: call["talk"] for call in body["calls"]}
+    rows = sql(path, "SELECT guid, agent_talk, interruptions FROM calls WHERE agent = 'Raj'")
+    assert len(rows) == len(talk) == 2
+    for guid, seconds, interruptions in rows:
+        assert talk[guid]["agent_seconds"] == seconds and talk[guid]["interruptions"] == interruptions
+    status, body = server.json("/api/overview?since=whenever")
+    assert status == 422 and "not a duration" in body["detail"]

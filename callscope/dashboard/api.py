@@ -1,5 +1,5 @@
-"""The JSON API under /api: the call list (the list page's filters and continuation), one call, its
-PCA document and its recording. FastAPI describes it at /api/openapi.json."""
+"""The JSON API under /api: the call list (the list page's filters and continuation), the overview's
+figures, one call, its PCA document and its recording. FastAPI describes it at /api/openapi.json."""
 
 from __future__ import annotations
 
@@ -14,13 +14,26 @@ from pydantic import BaseModel, Field
 from callscope.dashboard.documents import DocumentError, find_audio, load_document
 from callscope.dashboard.files import AUDIO_FORMATS
 from callscope.dashboard.guids import CallGuid
+from callscope.dashboard.overview import Overview, overview_of
 from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
 from callscope.errors import CallscopeError
 from callscope.store.base import DEFAULT_LIMIT, CallRecord
+from callscope.store.walk import every_record
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
 AUDIO_TYPES = {extension: media_type for extension, (media_type, _) in AUDIO_FORMATS.items()}
+
+
+class Talk(BaseModel):
+    """How the call's time was spent (docs/STORE.md, "What is stored")."""
+
+    agent_seconds: float
+    customer_seconds: float
+    non_talk_seconds: float
+    interruptions: int
+    agent_interruptions: int = Field(description="interruptions by the agent")
+    interruption_seconds: float
 
 
 class Call(BaseModel):
@@ -42,6 +55,7 @@ class Call(BaseModel):
     action_items: list[str]
     redacted: bool
     path: str = Field(description="where the PCA JSON was loaded from")
+    talk: Talk | None = Field(description="null for a call loaded by a callscope that did not keep them")
 
 
 class CallsPage(BaseModel):
@@ -107,6 +121,18 @@ async def list_calls(request: Request, filters: Annotated[CallFilters, Depends(a
     except (FilterError, CallscopeError) as error:
         raise HTTPException(422, str(error)) from None
     return {"calls": [record.as_json() for record in page.records], "continuation": page.continuation}
+
+
+@router.get("/overview", response_model=Overview, summary="The overview page's figures over the calls matching "
+                                                         "every filter", responses={422: {"model": Problem}})
+async def overview(request: Request, filters: Annotated[CallFilters, Depends(api_filters)]) -> Overview:
+    """Calls, negative calls and average sentiment; calls and average sentiment per day (or week or month,
+    oldest first, without gaps); category frequencies; each call's duration; agent and customer talk and
+    non-talk time as shares of all call time; a row per agent (docs/DASHBOARD.md, "Overview")."""
+    try:
+        return overview_of(every_record(request.app.state.store, filters.query()).records)
+    except (FilterError, CallscopeError) as error:
+        raise HTTPException(422, str(error)) from None
 
 
 @router.get("/calls/{guid}", response_model=CallDetail, summary="One call, with the URLs of its document and audio",
