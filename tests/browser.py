@@ -69,3 +69,15 @@ def save(png: bytes, name: str) -> None:
 def horizontal_overflow(page) -> int:
     """How many px the page is wider than its window (0: it fits)."""
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def wait_until(page, expression: str, timeout: float = 15.0) -> None:
+    """Poll a JavaScript expression until it is true. page.wait_for_function polls by evaluating a
+    string inside the page, which the dashboard's Content-Security-Policy (no 'unsafe-eval') refuses."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)

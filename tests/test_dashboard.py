@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from callscope.cli import main
 from callscope.cli.serve import default_data_dir
-from tests.dashboard_server import SAMPLE_TURNS, XSS_IMG, XSS_SCRIPT, Server, build, sample_call
+from callscope.dashboard.documents import sentiment_class, signed_sentiment
+from tests.dashboard_server import AGENT, CUSTOMER, SAMPLE_TURNS, XSS_IMG, XSS_SCRIPT, Server, build, sample_call
 
 SAMPLE_CALLS = ["sample-call", "relative-media-call", "redacted-call", "passwd-call", "link-call", "encoded-call",
                 "dotdot-call", "beside-call", "abs-call"]  # one conversation time: newest id first
@@ -221,20 +222,46 @@ def test_unreadable_calls_show_an_error_page(server, guid, status, message):
     assert message in page and "Traceback" not in page and 'href="/calls"' in page
 
 
-def test_call_page_shows_the_analysis(server):
+def test_call_page_shows_the_analysis(server, dataset):
     status, _, body = server.request("/calls/sample-call")
     page = body.decode()
     assert status == 200
-    assert page.count('<li class="turn ') == len(SAMPLE_TURNS) == page.count('class="turn-point ')
+    assert page.count('<li class="turn ') == len(SAMPLE_TURNS) == page.count('<rect class="band ')
     assert page.count('class="quarter-point ') == 8  # two speakers, four quarters
     for speaker, start, _end, text, _sentiment in SAMPLE_TURNS:
-        assert html.escape(text) in page.replace("&#39;", "&#x27;") or text in page
         assert f'data-start="{start}"' in page
+    texts = [re.sub(r"<[^>]+>", "", html.unescape(found))
+             for found in re.findall(r'<p class="text">(.*?)</p>', page, re.S)]
+    assert texts == [text for *_, text, _ in SAMPLE_TURNS]
     assert page.count('<span class="speaker agent">Agent</span>') == 5
     assert page.count('<span class="speaker customer">Customer</span>') == 4
+
+    # the timeline: a band per turn in its sentiment's colour, loudness bars coloured the same way
+    timeline = page.split('id="timeline"')[1].split("</svg>")[0]
+    document = json.loads((dataset.results / "sample-call.json").read_text())
+    bands = re.findall(r'<rect class="band (s-[a-z0-9]+)"[^>]*data-turn="(\d+)"', timeline)
+    assert [css for css, _ in bands] == [sentiment_class(signed_sentiment(segment))
+                                         for segment in document["SpeechSegments"]]
+    assert {"s-neg2", "s-neu", "s-pos1", "s-pos2"} <= {css for css, _ in bands}
     loudness = sum(max(int(end - start + 0.999), 1) for _, start, end, _, _ in SAMPLE_TURNS)
-    assert len(re.findall(r'<rect class="bar (agent|customer)"', page.split('id="loudness"')[1].split("</svg>")[0])) \
-        == loudness
+    assert len(re.findall(r'<rect class="loud s-', timeline)) == loudness
+    assert timeline.count('<rect class="silence-band"') == 1 and "no one speaks 0:00–0:07 (6.7 s)" in timeline
+
+    # the header's figures, from the document
+    interruptions = sum(1 for segment in document["SpeechSegments"] if segment["SegmentInterruption"])
+    figures = re.sub(r"<[^>]+>", " ", page.split('id="key-figures"')[1].split("</dl>")[0])
+    for label, role, seconds in (("Agent", AGENT, 11.2), ("Customer", CUSTOMER, 11.3)):
+        words = sum(len(text.split()) for speaker, _, _, text, _ in SAMPLE_TURNS if speaker == role)
+        assert f"{label} speed" in figures and f"{round(words / (seconds / 60))} wpm" in figures
+    assert re.search(rf"Interruptions\s+{interruptions}\b", figures)
+    assert "Longest silence" in figures and "6.7 s" in figures
+    assert "2025-03-02 09:30:00<" in page and "2025-03-02 09:30:00." not in page  # no microseconds
+
+    # entities are marked inside the text, not listed under it
+    # (a mark is cut at word boundaries, so that the word being played can be lit inside it)
+    marked = re.findall(r'<mark class="m m-LOCATION on" title="LOCATION">(.*?)</mark>', page)
+    assert "".join(marked) == "TexasChicagoNew Jersey"  # New Jersey's offsets in the fixture are off: found by text
+    assert "LOCATION: Texas" not in page
     talk = page.split('id="talk-time"')[1].split("</svg>")[0]
     assert "Non-talk time" in talk and "11.2 s (37%)" in talk and "6.7 s (22%)" in talk
     for expected in ("regional_banter", "greeting", "originally from Chicago", "I&#39;m in New Jersey now though.",
@@ -242,11 +269,19 @@ def test_call_page_shows_the_analysis(server):
                      'src="/api/calls/sample-call/audio"', 'type="audio/wav"', "New Jersey", "+3.6", "-2.8"):
         assert expected in page, expected
     assert "redacted" not in page.split("</h1>")[0]
+    assert "<h2>Summary</h2>" in page and "Key quotes" not in page  # a written summary, no insights
+
+
+def test_redactions_are_marked_in_the_text(server):
+    page = server.request("/calls/redacted-call")[2].decode()
+    assert page.count('<mark class="m m-PII on" title="redacted">[PII]</mark>') == \
+        sum(text.count("Diane") for *_, text, _ in SAMPLE_TURNS)
+    assert 'data-mark="PII" checked' in page
 
 
 def test_the_reference_sample_renders(server):
     page = server.request("/calls/pca_output_testfile")[2].decode()
-    assert page.count('<li class="turn ') == 12 == page.count('class="turn-point ')
+    assert page.count('<li class="turn ') == 12 == page.count('<rect class="band ')
     assert "Networks abc" in page and '<span class="speaker agent">Agent</span>' in page
     assert "No recording of this call" in page  # its MediaFileUri is an S3 object not beside it
 

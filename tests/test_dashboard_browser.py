@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import VIEWPORT, check_screenshot, require_browser, save
+from tests.browser import VIEWPORT, check_screenshot, require_browser, save, wait_until
 from tests.dashboard_server import SAMPLE_TURNS, Server, build
 
 require_browser()
@@ -50,30 +50,59 @@ def test_call_page_transcript_charts_and_audio_sync(server, page):
     assert turns.count() == len(SAMPLE_TURNS)
     assert [turns.nth(i).locator(".speaker").inner_text() for i in range(3)] == ["Agent", "Customer", "Agent"]
     assert turns.nth(5).locator(".text").inner_text() == SAMPLE_TURNS[5][3]
-    assert page.locator("svg#sentiment-turns circle.turn-point").count() == len(SAMPLE_TURNS)
+    assert page.locator("svg#timeline rect.band").count() == len(SAMPLE_TURNS)
     assert page.locator("svg#sentiment-quarters circle.quarter-point").count() == 8
-    assert page.locator("svg#loudness rect.bar").count() > len(SAMPLE_TURNS)
+    assert page.locator("svg#timeline rect.loud").count() > len(SAMPLE_TURNS)
     assert page.locator("svg#talk-time rect.bar").count() == 3
 
     # the recording loads through the dashboard (Range requests) and is the real 30 s sample
-    page.wait_for_function("document.getElementById('audio').readyState >= 1", timeout=15000)
+    wait_until(page, "document.getElementById('audio').readyState >= 1")
     assert abs(page.evaluate("document.getElementById('audio').duration") - 30.0) < 0.1
 
     later = 7
     start = SAMPLE_TURNS[later][1]
     turns.nth(later).click()
-    page.wait_for_function(f"Math.abs(document.getElementById('audio').currentTime - {start}) < 1.5")
+    wait_until(page, f"Math.abs(document.getElementById('audio').currentTime - {start}) < 1.5")
     assert "current" in turns.nth(later).get_attribute("class")
     assert page.locator(".turn.current").count() == 1
-    assert "current" in page.locator(f"circle.turn-point[data-turn='{later}']").get_attribute("class")
+    assert "current" in page.locator(f"#timeline rect.band[data-turn='{later}']").get_attribute("class")
+    # the word being said is lit, inside the turn being said
+    wait_until(page, "document.querySelector('#turns .w.playing') !== null")
+    lit = page.locator("#turns .w.playing")
+    assert float(lit.get_attribute("data-start")) <= page.evaluate("document.getElementById('audio').currentTime") + 0.3
 
-    # a point of the chart seeks too
+    # a band of the timeline seeks too
     page.evaluate("document.getElementById('audio').pause()")
-    page.locator("circle.turn-point[data-turn='2']").click(force=True)
-    page.wait_for_function(f"Math.abs(document.getElementById('audio').currentTime - {SAMPLE_TURNS[2][1]}) < 1.5")
+    page.locator("#timeline rect.band[data-turn='2']").click(force=True)
+    wait_until(page, f"Math.abs(document.getElementById('audio').currentTime - {SAMPLE_TURNS[2][1]}) < 1.5")
     assert "current" in turns.nth(2).get_attribute("class") and page.locator(".turn.current").count() == 1
 
+    # and so does a click on the timeline between bands: at 20% of the axis, 20% of the call
+    page.evaluate("document.getElementById('audio').pause()")
+    box = page.locator("#timeline").bounding_box()
+    left, right = 96 / 860 * box["width"], 852 / 860 * box["width"]
+    page.mouse.click(box["x"] + left + 0.2 * (right - left), box["y"] + box["height"] - 30)
+    wait_until(page, "Math.abs(document.getElementById('audio').currentTime - 6.0) < 1.0")
+
     page.evaluate("document.getElementById('audio').pause(); window.scrollTo(0, 0)")
+    # entity marks sit inside the text and toggle by type
+    texas = turns.nth(5).locator(".text mark.m-LOCATION", has_text="Texas")
+    assert texas.count() == 1 and "on" in texas.get_attribute("class")
+    page.uncheck("#mark-toggles input[data-mark=LOCATION]")
+    assert "on" not in texas.get_attribute("class").split()
+    page.check("#mark-toggles input[data-mark=LOCATION]")
+    assert "on" in texas.get_attribute("class").split()
+
+    # search marks the matches and dims the turns without one
+    page.fill("#transcript-search", "new jersey")
+    assert page.locator("#search-count").inner_text() == "3 matches"
+    assert page.locator("#turns .turn.no-hit").count() == len(SAMPLE_TURNS) - 3
+    # a match across words is lit in each of its pieces
+    assert "".join(turns.nth(6).locator("mark.hit").all_inner_texts()) == "New Jersey"
+    page.fill("#transcript-search", "")
+    assert page.locator("#turns mark.hit").count() == 0 and page.locator("#turns .turn.no-hit").count() == 0
+    assert turns.nth(5).locator(".text").inner_text() == SAMPLE_TURNS[5][3]  # the text as it was
+    page.evaluate("window.scrollTo(0, 0)")
     png = page.screenshot(full_page=True)
     check_screenshot(png, VIEWPORT["width"], VIEWPORT["height"])
     save(png, "call-page.png")
@@ -99,7 +128,7 @@ def test_api_docs_page_sends_a_request(server, page):
     operation.locator("input[name=agent]").fill("Ann")
     operation.locator("button.send").click()
     answer = operation.locator("pre")
-    page.wait_for_function("document.querySelector('details.op pre').textContent.includes('200')")
+    wait_until(page, "document.querySelector('details.op pre').textContent.includes('200')")
     assert '"guid": "g2"' in answer.inner_text() and '"guid": "g1"' not in answer.inner_text()
 
 

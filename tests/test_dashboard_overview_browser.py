@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from tests.browser import VIEWPORT, check_screenshot, horizontal_overflow, require_browser, save
+from tests.browser import VIEWPORT, check_screenshot, horizontal_overflow, require_browser, save, wait_until
 from tests.dashboard_server import Server
 
 require_browser()
@@ -114,6 +114,6 @@ def test_the_copy_button_copies_the_whole_guid(server, browser):
     guid = opened.locator("table.calls tbody tr").first.get_attribute("data-guid")
     cell = opened.locator("table.calls tbody tr").first.locator("td.guid")
     cell.locator("button.copy").click()
-    opened.wait_for_function("document.querySelector('button.copy.done') !== null")
+    wait_until(opened, "document.querySelector('button.copy.done') !== null")
     assert opened.evaluate("navigator.clipboard.readText()") == guid
     context.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from callscope.dashboard.documents import CallView, sentiment_class
-from callscope.time_axis import Axis
+from callscope.time_axis import Axis, clock
 
 
 @dataclass
@@ -50,22 +50,6 @@ def _sentiment_frame(width: int, height: int) -> Chart:
     return chart
 
 
-def sentiment_per_turn(view: CallView) -> Chart:
-    """One point per turn at its middle, at its signed sentiment (unscored turns on the zero line)."""
-    chart = _sentiment_frame(860, 190)
-    axis = Axis(chart.left, chart.right, view.duration)
-    chart.x_ticks = axis.ticks()
-    lines: dict[str, list[str]] = {}
-    for turn in view.turns:
-        value = turn.sentiment
-        point = Point(axis.x((turn.start + turn.end) / 2), _sentiment_y(chart, value or 0.0), turn.role_class,
-                      turn.index, turn.start, value, sentiment_class(value))
-        chart.points.append(point)
-        lines.setdefault(turn.role_class + " " + turn.speaker, []).append(f"{point.x},{point.y}")
-    chart.lines = [(key.split(" ")[0], " ".join(points)) for key, points in lines.items() if len(points) > 1]
-    return chart
-
-
 def sentiment_per_quarter(view: CallView) -> Chart:
     """Each speaker's SentimentPerQuarter: a line over quarters 1-4."""
     chart = _sentiment_frame(420, 190)
@@ -85,23 +69,6 @@ def sentiment_per_quarter(view: CallView) -> Chart:
     return chart
 
 
-def loudness(view: CallView) -> Chart:
-    """LoudnessScores: one bar per second of each turn (0-100), coloured by speaker role."""
-    chart = Chart(860, 120, top=8, bottom=98, left=34, right=852)
-    axis = Axis(chart.left, chart.right, view.duration)
-    chart.x_ticks = axis.ticks()
-    chart.y_ticks = [(round(chart.bottom - v / 100 * (chart.bottom - chart.top), 2), str(v)) for v in (0, 50, 100)]
-    for turn in view.turns:
-        for second, value in enumerate(turn.loudness):
-            begin = turn.start + second
-            finish = min(begin + 1.0, max(turn.end, begin + 0.2))
-            height = max(min(value, 100.0), 0.0) / 100 * (chart.bottom - chart.top)
-            x0, x1 = axis.x(begin), axis.x(finish)
-            chart.bars.append((x0, round(chart.bottom - height, 2), max(round(x1 - x0 - 0.3, 2), 0.8), round(height, 2),
-                               turn.role_class))
-    return chart
-
-
 def talk_time(view: CallView) -> Chart:
     """Seconds of speech per speaker and of non-talk time, as bars against the call's duration."""
     rows = [(s.role + (f" ({s.label})" if s.label != s.role else ""), s.talk_time, s.role_class)
@@ -116,4 +83,79 @@ def talk_time(view: CallView) -> Chart:
         chart.labels.append((chart.left - 8, y + 17, name, "name"))
         share = f"{seconds:.1f} s ({seconds / view.duration:.0%})"
         chart.labels.append((chart.left + width + 6, y + 17, share, "value"))
+    return chart
+
+
+@dataclass(frozen=True)
+class Band:
+    """A turn on the timeline: its speaker's lane, coloured by its sentiment."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    turn: int
+    start: float
+    title: str
+
+
+@dataclass
+class Timeline:
+    """The call's story on one time axis: a lane per speaker with each turn as a band coloured by its
+    sentiment, interruptions marked where they start, non-talk periods shaded across the lanes, and
+    loudness below, each second's bar in its turn's sentiment colour."""
+
+    width: int
+    height: int
+    left: float
+    right: float
+    lanes: list[tuple[float, str, str]] = field(default_factory=list)  # y of the lane's middle, role, role class
+    bands: list[Band] = field(default_factory=list)
+    silences: list[tuple[float, float, str]] = field(default_factory=list)  # x, width, title
+    interruptions: list[tuple[float, float, int, float, str]] = field(default_factory=list)  # x, y, turn, start, title
+    loudness: list[tuple[float, float, float, float, str]] = field(default_factory=list)  # x, y, w, h, class
+    x_ticks: list[tuple[float, str]] = field(default_factory=list)
+    lanes_bottom: float = 0.0
+    loudness_top: float = 0.0
+    loudness_bottom: float = 0.0
+
+
+_LANE = 26  # px per speaker lane
+_LOUDNESS = 56  # px of the loudness strip
+
+
+def timeline(view: CallView) -> Timeline:
+    speakers = [speaker for speaker in view.speakers if any(turn.speaker == speaker.label for turn in view.turns)]
+    top = 6
+    lanes_bottom = top + _LANE * max(len(speakers), 1)
+    loudness_top = lanes_bottom + 10
+    loudness_bottom = loudness_top + _LOUDNESS
+    chart = Timeline(860, int(loudness_bottom + 22), left=96, right=852, lanes_bottom=lanes_bottom,
+                     loudness_top=loudness_top, loudness_bottom=loudness_bottom)
+    axis = Axis(chart.left, chart.right, view.duration)
+    chart.x_ticks = axis.ticks()
+    lane_of = {speaker.label: index for index, speaker in enumerate(speakers)}
+    chart.lanes = [(top + _LANE * (index + 0.5), speaker.role, speaker.role_class)
+                   for index, speaker in enumerate(speakers)]
+    for begin, end in view.non_talk:
+        chart.silences.append((axis.x(begin), max(axis.x(end) - axis.x(begin), 1.0),
+                               f"no one speaks {clock(begin)}–{clock(end)} ({end - begin:.1f} s)"))
+    for turn in view.turns:
+        lane = lane_of.get(turn.speaker, 0)
+        x0, x1 = axis.x(turn.start), axis.x(max(turn.end, turn.start))
+        css = sentiment_class(turn.sentiment) if turn.sentiment is not None else "s-none"
+        score = f"{turn.sentiment:+.1f}" if turn.sentiment is not None else "not scored"
+        chart.bands.append(Band(x0, top + _LANE * lane + 4, max(round(x1 - x0, 2), 1.5), _LANE - 8, css, turn.index,
+                                turn.start, f"{turn.role} {clock(turn.start)}–{clock(turn.end)}: sentiment {score}"))
+        if turn.interruption:
+            chart.interruptions.append((x0, top + _LANE * lane + 4, turn.index, turn.start,
+                                        f"{turn.role} interrupts at {clock(turn.start)}"))
+        for second, value in enumerate(turn.loudness):
+            begin = turn.start + second
+            finish = min(begin + 1.0, max(turn.end, begin + 0.2))
+            height = max(min(value, 100.0), 0.0) / 100 * _LOUDNESS
+            x0, x1 = axis.x(begin), axis.x(finish)
+            chart.loudness.append((x0, round(loudness_bottom - height, 2), max(round(x1 - x0 - 0.3, 2), 0.8),
+                                   round(height, 2), css))
     return chart

@@ -7,12 +7,13 @@ missing or mistyped field shows as absent), so a readable JSON object always ren
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from callscope.dashboard.fields import as_dict, as_list, as_number, as_text, truthy
 from callscope.dashboard.files import OutsideDataDir, audio_candidates, inside, is_audio, locate, media_file_name
+from callscope.dashboard.transcript_marks import Fragment, Mark, TimedWord, fragments, redactions
 from callscope.store.base import CallRecord
 
 
@@ -108,6 +109,8 @@ class TurnView:
     action_items: list[str]
     outcomes: list[str]
     entities: list[tuple[str, str]]  # (type, text)
+    pieces: list[Fragment] = field(default_factory=list)  # the text cut at its words and marks
+    words: int = 0  # how many words were said (WordConfidence, else the text's)
 
 
 @dataclass
@@ -139,76 +142,76 @@ class CallView:
 
 
 def call_view(record: CallRecord, document: dict[str, Any]) -> CallView:
-    analytics = _dict(document.get("ConversationAnalytics"))
-    segments = [s for s in _list(document.get("SpeechSegments")) if isinstance(s, dict)]
+    analytics = as_dict(document.get("ConversationAnalytics"))
+    segments = [s for s in as_list(document.get("SpeechSegments")) if isinstance(s, dict)]
     labels = {}
-    for item in _list(analytics.get("SpeakerLabels")):
+    for item in as_list(analytics.get("SpeakerLabels")):
         if isinstance(item, dict) and item.get("Speaker") is not None:
-            labels.setdefault(str(item["Speaker"]), _text(item.get("DisplayText")) or str(item["Speaker"]))
+            labels.setdefault(str(item["Speaker"]), as_text(item.get("DisplayText")) or str(item["Speaker"]))
     for segment in segments:
-        speaker = _text(segment.get("SegmentSpeaker"))
+        speaker = as_text(segment.get("SegmentSpeaker"))
         labels.setdefault(speaker, speaker or "Speaker")
 
     turns = [_turn(index, segment, labels) for index, segment in enumerate(segments)]
     end = max((turn.end for turn in turns), default=0.0)
-    duration = _number(analytics.get("Duration")) or record.duration or end
+    duration = as_number(analytics.get("Duration")) or record.duration or end
     duration = max(duration, end, 1e-6)
 
-    trends = _dict(analytics.get("SentimentTrends"))
-    times = _dict(analytics.get("SpeakerTime"))
+    trends = as_dict(analytics.get("SentimentTrends"))
+    times = as_dict(analytics.get("SpeakerTime"))
     speakers = []
     for label, role in labels.items():
-        trend = _dict(trends.get(label))
+        trend = as_dict(trends.get(label))
         quarters = []
-        for quarter in _list(trend.get("SentimentPerQuarter")):
-            number, score = _number(_dict(quarter).get("Quarter")), _number(_dict(quarter).get("Score"))
+        for quarter in as_list(trend.get("SentimentPerQuarter")):
+            number, score = as_number(as_dict(quarter).get("Quarter")), as_number(as_dict(quarter).get("Score"))
             if number is not None and score is not None and 1 <= number <= 4:
                 quarters.append((int(number), score))
-        talk = _number(_dict(times.get(label)).get("TotalTimeSecs"))
-        speakers.append(SpeakerView(label, role, role_class(role), talk, _number(trend.get("SentimentScore")),
-                                    _number(trend.get("SentimentChange")), sorted(quarters)))
-    non_talk = _dict(times.get("NonTalkTime"))
+        talk = as_number(as_dict(times.get(label)).get("TotalTimeSecs"))
+        speakers.append(SpeakerView(label, role, role_class(role), talk, as_number(trend.get("SentimentScore")),
+                                    as_number(trend.get("SentimentChange")), sorted(quarters)))
+    non_talk = as_dict(times.get("NonTalkTime"))
     gaps = []
-    for gap in _list(non_talk.get("Instances")):
-        begin, finish = _number(_dict(gap).get("BeginOffsetSecs")), _number(_dict(gap).get("EndOffsetSecs"))
+    for gap in as_list(non_talk.get("Instances")):
+        begin, finish = as_number(as_dict(gap).get("BeginOffsetSecs")), as_number(as_dict(gap).get("EndOffsetSecs"))
         if begin is not None and finish is not None:
             gaps.append((begin, finish))
 
     categories = []
-    for category in _list(analytics.get("CategoriesDetected")):
-        category = _dict(category)
-        name = _text(category.get("Name"))
-        instances = _number(category.get("Instances"))
+    for category in as_list(analytics.get("CategoriesDetected")):
+        category = as_dict(category)
+        name = as_text(category.get("Name"))
+        instances = as_number(category.get("Instances"))
         if name and instances != 0:
-            starts = [s for s in (_number(_dict(t).get("BeginOffsetSecs")) for t in _list(category.get("Timestamps")))
-                      if s is not None]
+            begins = (as_number(as_dict(t).get("BeginOffsetSecs")) for t in as_list(category.get("Timestamps")))
+            starts = [begin for begin in begins if begin is not None]
             categories.append((name, int(instances if instances is not None else len(starts)), starts))
-    entities = [(_text(e.get("Name")), int(_number(e.get("Instances")) or 0),
-                 [_text(v) for v in _list(e.get("Values"))])
-                for e in (_dict(item) for item in _list(analytics.get("CustomEntities"))) if _text(e.get("Name"))]
+    entities = [(as_text(e.get("Name")), int(as_number(e.get("Instances")) or 0),
+                 [as_text(v) for v in as_list(e.get("Values"))])
+                for e in (as_dict(item) for item in as_list(analytics.get("CustomEntities"))) if as_text(e.get("Name"))]
 
     def mentions(key: str, attribute: str) -> list[Mention]:
         found = [Mention(text, turn.index, turn.start) for turn in turns for text in getattr(turn, attribute)]
         # Documents without per-segment lists: the call-level list, not placed in time.
-        return found or [Mention(_text(_dict(item).get("Text"))) for item in _list(analytics.get(key))
-                         if _text(_dict(item).get("Text"))]
+        return found or [Mention(as_text(as_dict(item).get("Text"))) for item in as_list(analytics.get(key))
+                         if as_text(as_dict(item).get("Text"))]
 
     summary: list[tuple[str, str]] = []
-    overall = _dict(_dict(_dict(analytics.get("ContactSummary")).get("AutoGenerated")).get("OverallSummary"))
-    if _text(overall.get("Content")):
-        summary.append(("Summary", _text(overall.get("Content"))))
-    for title, text in _dict(analytics.get("Summary")).items():
+    overall = as_dict(as_dict(as_dict(analytics.get("ContactSummary")).get("AutoGenerated")).get("OverallSummary"))
+    if as_text(overall.get("Content")):
+        summary.append(("Summary", as_text(overall.get("Content"))))
+    for title, text in as_dict(analytics.get("Summary")).items():
         text = text if isinstance(text, str) else json.dumps(text, ensure_ascii=False)
         if text and (str(title), text) not in summary:
             summary.append((str(title), text))
 
-    source = _dict(_dict(next(iter(_list(analytics.get("SourceInformation"))), {})).get("TranscribeJobInfo"))
+    source = as_dict(as_dict(next(iter(as_list(analytics.get("SourceInformation"))), {})).get("TranscribeJobInfo"))
     return CallView(
-        duration=duration, speakers=speakers, turns=turns, non_talk_time=_number(non_talk.get("TotalTimeSecs")),
+        duration=duration, speakers=speakers, turns=turns, non_talk_time=as_number(non_talk.get("TotalTimeSecs")),
         non_talk=gaps, categories=categories, entities=entities,
         issues=mentions("IssuesDetected", "issues"), action_items=mentions("ActionItemsDetected", "action_items"),
         outcomes=mentions("OutcomesDetected", "outcomes"), summary=summary,
-        average_word_confidence=_number(source.get("AverageWordConfidence")),
+        average_word_confidence=as_number(source.get("AverageWordConfidence")),
     )
 
 
@@ -219,12 +222,12 @@ def role_class(role: str) -> str:
 
 def signed_sentiment(segment: dict[str, Any]) -> float | None:
     """The reference writes a magnitude and two flags: negative → -score, positive → +score, else neutral (0)."""
-    score = _number(segment.get("SentimentScore"))
+    score = as_number(segment.get("SentimentScore"))
     if score is None:
         return None
-    if _truthy(segment.get("SentimentIsNegative")):
+    if truthy(segment.get("SentimentIsNegative")):
         return -abs(score)
-    if _truthy(segment.get("SentimentIsPositive")):
+    if truthy(segment.get("SentimentIsPositive")):
         return abs(score)
     return 0.0
 
@@ -242,50 +245,56 @@ def sentiment_class(value: float | None) -> str:
 
 
 def _turn(index: int, segment: dict[str, Any], labels: dict[str, str]) -> TurnView:
-    speaker = _text(segment.get("SegmentSpeaker"))
+    speaker = as_text(segment.get("SegmentSpeaker"))
     role = labels.get(speaker, speaker)
-    start = _number(segment.get("SegmentStartTime")) or 0.0
-    end = max(_number(segment.get("SegmentEndTime")) or start, start)
-    original, display = _text(segment.get("OriginalText")), _text(segment.get("DisplayText"))
+    start = as_number(segment.get("SegmentStartTime")) or 0.0
+    end = max(as_number(segment.get("SegmentEndTime")) or start, start)
+    original, display = as_text(segment.get("OriginalText")), as_text(segment.get("DisplayText"))
+    words = _timed_words(segment)
     return TurnView(
         index=index, start=start, end=end, speaker=speaker, role=role, role_class=role_class(role),
         text=original or display, translation=display if original and display and display != original else "",
-        language=_text(segment.get("LanguageCode")), sentiment=signed_sentiment(segment),
-        interruption=_truthy(segment.get("SegmentInterruption")),
-        loudness=[v for v in (_number(x) for x in _list(segment.get("LoudnessScores"))) if v is not None],
-        categories=[_text(c) for c in _list(segment.get("CategoriesDetected")) if _text(c)],
+        language=as_text(segment.get("LanguageCode")), sentiment=signed_sentiment(segment),
+        interruption=truthy(segment.get("SegmentInterruption")),
+        loudness=[v for v in (as_number(x) for x in as_list(segment.get("LoudnessScores"))) if v is not None],
+        categories=[as_text(c) for c in as_list(segment.get("CategoriesDetected")) if as_text(c)],
         issues=_span_texts(segment.get("IssuesDetected")), action_items=_span_texts(segment.get("ActionItemsDetected")),
         outcomes=_span_texts(segment.get("OutcomesDetected")),
-        entities=[(_text(_dict(e).get("Type")), _text(_dict(e).get("Text")))
-                  for e in _list(segment.get("EntitiesDetected")) if _text(_dict(e).get("Text"))],
+        entities=[(as_text(as_dict(e).get("Type")), as_text(as_dict(e).get("Text")))
+                  for e in as_list(segment.get("EntitiesDetected")) if as_text(as_dict(e).get("Text"))],
+        pieces=fragments(original or display, words, [*_entity_marks(original or display, segment),
+                                                      *redactions(original or display)]),
+        words=len(words) or len((original or display).split()),
     )
 
 
+def _timed_words(segment: dict[str, Any]) -> list[TimedWord]:
+    words = []
+    for item in as_list(segment.get("WordConfidence")):
+        item = as_dict(item)
+        start, end = as_number(item.get("StartTime")), as_number(item.get("EndTime"))
+        if as_text(item.get("Text")).strip() and start is not None and end is not None:
+            words.append(TimedWord(as_text(item.get("Text")), start, max(end, start)))
+    return words
+
+
+def _entity_marks(text: str, segment: dict[str, Any]) -> list[Mark]:
+    """Each entity where its offsets say, else where its text first occurs (a document edited by hand);
+    one found nowhere in the text (said in the translation) is not marked."""
+    marks = []
+    for entity in (as_dict(item) for item in as_list(segment.get("EntitiesDetected"))):
+        kind, said = as_text(entity.get("Type")) or "OTHER", as_text(entity.get("Text"))
+        begin, end = as_number(entity.get("BeginOffset")), as_number(entity.get("EndOffset"))
+        if not said:
+            continue
+        if begin is None or end is None or text[int(begin):int(end)].casefold() != said.casefold():
+            found = text.casefold().find(said.casefold())
+            if found < 0:
+                continue
+            begin, end = found, found + len(said)
+        marks.append(Mark(kind.upper(), int(begin), int(end), as_number(entity.get("Score"))))
+    return marks
+
+
 def _span_texts(value: Any) -> list[str]:
-    return [_text(_dict(item).get("Text")) for item in _list(value) if _text(_dict(item).get("Text"))]
-
-
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    return "" if value is None or isinstance(value, (dict, list)) else str(value)
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or (isinstance(value, (int, float)) and value != 0) or value in ("1", "true", "True")
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None or value == "":
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+    return [as_text(as_dict(item).get("Text")) for item in as_list(value) if as_text(as_dict(item).get("Text"))]

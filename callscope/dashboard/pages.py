@@ -15,7 +15,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from callscope.dashboard import charts, overview_charts
 from callscope.dashboard.api import AUDIO_TYPES, call_urls
+from callscope.dashboard.call_story import call_story
 from callscope.dashboard.documents import (
+    CallView,
     DataPlaces,
     DocumentError,
     call_view,
@@ -27,6 +29,7 @@ from callscope.dashboard.guids import CallGuid
 from callscope.dashboard.overview import NEGATIVE_BELOW, overview_of
 from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
 from callscope.dashboard.sorting import NEWEST, SortError, link_sort, parse_sort, sorted_records
+from callscope.dashboard.transcript_marks import SHOWN_TYPES
 from callscope.errors import CallscopeError
 from callscope.store.base import CallRecord, Facets
 from callscope.store.walk import every_record
@@ -156,9 +159,16 @@ def _call_page(record: CallRecord, places: DataPlaces) -> HTMLResponse:
         "call.html", record=record, view=view, urls=urls, json_path=_shown(path, places.root),
         audio_url=urls["audio"] if audio else "", audio_type=AUDIO_TYPES.get(audio.suffix.lower(), "") if audio else "",
         audio_name=audio.name if audio else "",
-        charts={"turns": charts.sentiment_per_turn(view), "quarters": charts.sentiment_per_quarter(view),
-                "loudness": charts.loudness(view), "talk": charts.talk_time(view)},
+        charts={"timeline": charts.timeline(view), "quarters": charts.sentiment_per_quarter(view),
+                "talk": charts.talk_time(view)},
+        story=call_story(view, document), mark_types=_mark_types(view), shown_marks=SHOWN_TYPES,
     )
+
+
+def _mark_types(view: CallView) -> list[tuple[str, bool]]:
+    """(type, shown at first) of every mark in the transcript: the useful types first."""
+    kinds = {piece.mark for turn in view.turns for piece in turn.pieces if piece.mark}
+    return sorted(((kind, kind in SHOWN_TYPES) for kind in kinds), key=lambda item: (not item[1], item[0]))
 
 
 def _shown(path: Path, root: Path) -> str:

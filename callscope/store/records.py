@@ -53,7 +53,7 @@ def record_from_pca(document: Any, path: str) -> StoredCall:
                                if isinstance(item, dict)),
             redacted=_redacted(analytics),
             path=str(path),
-            talk=_talk(analytics, segments),
+            talk=talk_figures(analytics, segments),
         ),
         transcript="\n".join(_segment_text(segment) for segment in segments),
     )
@@ -68,7 +68,7 @@ def _roles(analytics: dict) -> dict[str, str]:
     return roles
 
 
-def _talk(analytics: dict, segments: list[dict]) -> TalkFigures | None:
+def talk_figures(analytics: dict, segments: list[dict]) -> TalkFigures | None:
     """None for a document without speaker times (nothing says how its time was spent)."""
     speaker_time = _mapping(analytics, "SpeakerTime")
     if not any(label != "NonTalkTime" for label in speaker_time):
