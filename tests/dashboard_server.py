@@ -208,12 +208,15 @@ class Server:
         self.host, port = self.url.removeprefix("http://").rsplit(":", 1)
         self.port = int(port)
 
-    def request(self, path: str, method: str = "GET", headers: dict[str, str] | None = None
-                ) -> tuple[int, dict[str, str], bytes]:
-        """The raw path is sent as written: no normalising of `..` or `%2e`."""
+    def request(self, path: str, method: str = "GET", headers: dict[str, str] | None = None,
+                body: dict | None = None) -> tuple[int, dict[str, str], bytes]:
+        """The raw path is sent as written: no normalising of `..` or `%2e`; `body` goes as JSON."""
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        data = json.dumps(body).encode() if body is not None else None
+        if data is not None:
+            headers = {"Content-Type": "application/json", **(headers or {})}
         try:
-            connection.request(method, path, headers=headers or {})
+            connection.request(method, path, body=data, headers=headers or {})
             response = connection.getresponse()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
         finally:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jsonschema
 import pytest
@@ -18,6 +16,7 @@ from callscope.insights.backends import BackendSettings, make_backend
 from callscope.insights.backends.bedrock import BedrockBackend
 from callscope.insights.backends.llamacpp import LlamaCppBackend, llama_cpp_available, smollm2_path
 from callscope.insights.backends.openai_compat import OpenAICompatBackend
+from tests.llm_server import ChatServer
 
 SYSTEM = "You analyse contact-centre calls. Answer in JSON."
 PROMPT = ("Transcript:\nAgent: Thanks for calling, this is Sam.\nCustomer: My card was charged twice.\n"
@@ -162,60 +161,10 @@ def test_bedrock_without_credentials_or_region_says_so(no_aws_config):
 
 # --- OpenAI-compatible endpoint ------------------------------------------------------------------
 
-class ChatServer:
-    """A minimal /v1/chat/completions on 127.0.0.1 that records each request and plays scripted replies
-    (status, body, headers, delay in seconds); once the script runs out, it answers ANSWER."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.script: list[tuple[int, dict, dict, float]] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                if self.path != "/v1/chat/completions":
-                    return self._send(404, {"error": {"message": f"no route {self.path}"}}, {})
-                status, reply, headers, delay = server.script.pop(0) if server.script else (200, None, {}, 0.0)
-                time.sleep(delay)
-                self._send(status, reply or server.completion(body["model"], json.dumps(ANSWER)), headers)
-
-            def _send(self, status: int, reply: dict, headers: dict) -> None:
-                data = json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
-                    pass
-
-            def log_message(self, *args) -> None:  # keep pytest's output clean
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @staticmethod
-    def completion(model: str, content: str) -> dict:
-        return {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                             "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
-
-
 @pytest.fixture
 def chat_server():
-    server = ChatServer()
-    server.thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with ChatServer(ANSWER) as server:
+        yield server
 
 
 def _openai(server: ChatServer, **options) -> OpenAICompatBackend:

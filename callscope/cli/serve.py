@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from callscope.cli.store import open_store_or_fail, store_option
+from callscope.errors import InsightBackendError
+from callscope.insights.backends import KINDS
 from callscope.store.loading import STATE_DIR
 from callscope.store.opening import DYNAMODB_SCHEME
 
@@ -67,9 +69,17 @@ RESULTS_STORE = Path(STATE_DIR) / "dashboard.db"  # beside analyze's own state, 
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. There is no authentication: keep loopback, or put a proxy in front.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0: any free port.")
+@click.option("--insights", "llm_backend", type=click.Choice(KINDS), default=None,
+              help="An LLM backend that answers questions about a call on its page (docs/INSIGHTS_BACKENDS.md); "
+                   "none: no question box.")
+@click.option("--llm-model", default=None, help="The LLM: Bedrock model id, served model name, or .gguf path.")
+@click.option("--llm-url", default=None, help="Base URL of an OpenAI-compatible endpoint (--insights openai).")
+@click.option("--llm-region", default=None, help="AWS region of Bedrock (--insights bedrock).")
 def serve(results: Path | None, store_location: str | None, data_dir: Path | None, audio_dirs: tuple[Path, ...],
-          host: str, port: int) -> None:
-    """A local web dashboard over the store: the call list with filters, each call's page, and a JSON API.
+          host: str, port: int, llm_backend: str | None, llm_model: str | None, llm_url: str | None,
+          llm_region: str | None) -> None:
+    """A local web dashboard over the store: an overview, the call list with filters, each call's page
+    (with questions to an LLM when --insights names one), and a JSON API.
 
     With RESULTS (a folder of callscope analyze), its PCA JSONs are loaded first, into
     RESULTS/.callscope/dashboard.db unless --store says otherwise, and files are served from it:
@@ -83,6 +93,7 @@ def serve(results: Path | None, store_location: str | None, data_dir: Path | Non
         raise click.ClickException(f"callscope serve needs the dashboard extra (pip install 'callscope[dashboard]'): "
                                    f"{error}") from None
 
+    asker = _asker(llm_backend, llm_model, llm_url, llm_region)
     if results is not None:
         store_location = store_location or str(results / RESULTS_STORE)
         (results / RESULTS_STORE).parent.mkdir(exist_ok=True)
@@ -99,7 +110,7 @@ def serve(results: Path | None, store_location: str | None, data_dir: Path | Non
         # pointing its own domain at 127.0.0.1 (DNS rebinding).
         allowed = [*LOOPBACK_NAMES, host] if is_loopback(host) and ":" not in host else None
         app = create_app(store, data, bases=(Path.cwd(), default_data_dir(store.location)), audio_dirs=audio_dirs,
-                         allowed_hosts=allowed)
+                         allowed_hosts=allowed, asker=asker)
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"callscope dashboard on http://{shown}:{bound}/ (store {store.location}, data {data}); "
                    "Ctrl-C stops it", err=False)
@@ -110,6 +121,21 @@ def serve(results: Path | None, store_location: str | None, data_dir: Path | Non
         # dashboard touches the store from async handlers (a SQLite connection belongs to its thread).
         config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False)
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def _asker(kind: str | None, model: str | None, url: str | None, region: str | None):
+    """The backend that answers questions about calls, or None; a one-line error for a bad setting."""
+    if kind is None:
+        if model or url or region:
+            raise click.ClickException("--llm-model, --llm-url and --llm-region need --insights (openai, bedrock or "
+                                       "llamacpp)")
+        return None
+    from callscope.insights.backends import make_backend
+
+    try:
+        return make_backend(kind, model=model, url=url, region=region)
+    except InsightBackendError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _load_results(store, results: Path) -> None:

@@ -1,5 +1,6 @@
 """The JSON API under /api: the call list (the list page's filters and continuation), the overview's
-figures, one call, its PCA document and its recording. FastAPI describes it at /api/openapi.json."""
+figures, one call, its PCA document, its recording, and questions about it to an LLM. FastAPI
+describes it at /api/openapi.json."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from callscope.dashboard.documents import DocumentError, find_audio, load_document
+from callscope.dashboard.ask import MAX_QUESTION, NO_BACKEND_HINT, Answer, QuestionError, ask
+from callscope.dashboard.documents import DocumentError, call_view, find_audio, load_document
 from callscope.dashboard.files import AUDIO_FORMATS
 from callscope.dashboard.guids import CallGuid
 from callscope.dashboard.overview import Overview, overview_of
 from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
-from callscope.errors import CallscopeError
+from callscope.errors import CallscopeError, InsightBackendError
 from callscope.store.base import DEFAULT_LIMIT, CallRecord
 from callscope.store.walk import every_record
 
@@ -78,7 +80,7 @@ class Problem(BaseModel):
 def call_urls(guid: str) -> dict[str, str]:
     quoted = quote(guid, safe="")
     return {"page": f"/calls/{quoted}", "document": f"/api/calls/{quoted}/document",
-            "audio": f"/api/calls/{quoted}/audio"}
+            "audio": f"/api/calls/{quoted}/audio", "ask": f"/api/calls/{quoted}/ask"}
 
 
 async def api_filters(
@@ -191,6 +193,47 @@ async def get_audio(request: Request, guid: CallGuid) -> FileResponse:
                                  + (" (a redacted call plays only its .redacted.wav copy)" if record.redacted else ""))
     return FileResponse(audio, media_type=AUDIO_TYPES[audio.suffix.lower()],
                         headers={"Cache-Control": "no-cache"})
+
+
+class Question(BaseModel):
+    question: str = Field(description=f"what to ask about the call, at most {MAX_QUESTION} characters",
+                          examples=["Did the agent offer a refund?"])
+
+
+class AnswerOut(BaseModel):
+    question: str
+    answer: str
+    backend: str = Field(description="the LLM backend that answered: openai:<model>, bedrock:<model id>, ...")
+    read_until: float | None = Field(description="null: the model read the whole call; else the second its part "
+                                                  "ends (a call longer than the backend's context)")
+
+
+@router.post("/calls/{guid}/ask", response_model=AnswerOut, summary="Ask the LLM backend a question about the call",
+             responses={404: {"model": Problem, "description": "no such call, or its JSON cannot be read"},
+                        409: {"model": Problem, "description": "the dashboard runs without an LLM backend"},
+                        422: {"model": Problem, "description": "an empty or too long question"},
+                        502: {"model": Problem, "description": "the LLM backend failed or could not be reached"}})
+async def ask_about_call(request: Request, guid: CallGuid, body: Question) -> Answer:
+    """The question and the call's transcript go to the backend `callscope serve --insights` names; the
+    answer comes from the transcript alone (docs/DASHBOARD.md, "Ask about this call")."""
+    asker = request.app.state.asker
+    if asker is None:
+        raise HTTPException(409, NO_BACKEND_HINT)
+    record = record_or_404(request, guid)
+
+    def answer() -> Answer:
+        try:
+            _, document = load_document(record, request.app.state.places)
+        except DocumentError as error:
+            raise HTTPException(404, error.message) from None
+        try:
+            return ask(asker, call_view(record, document), body.question)
+        except QuestionError as error:
+            raise HTTPException(422, str(error)) from None
+        except InsightBackendError as error:
+            raise HTTPException(502, f"{asker.name}: {error}") from None
+
+    return await anyio.to_thread.run_sync(answer)
 
 
 # HEAD answers as GET does, without the body (browsers probe media with it); one operation in the OpenAPI document.

@@ -22,6 +22,7 @@ from callscope import __version__
 from callscope.dashboard import api, pages
 from callscope.dashboard.documents import DataPlaces
 from callscope.dashboard.guids import CallPaths
+from callscope.insights import LLMBackend
 from callscope.store.base import Store
 
 LOG = logging.getLogger("callscope.dashboard")
@@ -57,13 +58,15 @@ class SecurityHeaders:
 
 
 def create_app(store: Store, data_dir: str | Path, *, bases: tuple[Path, ...] = (),
-               audio_dirs: tuple[Path, ...] = (), allowed_hosts: list[str] | None = None) -> FastAPI:
+               audio_dirs: tuple[Path, ...] = (), allowed_hosts: list[str] | None = None,
+               asker: LLMBackend | None = None) -> FastAPI:
     """The dashboard over store; files are read only from inside data_dir.
 
     bases: where a relative CallRecord.path may start, tried before data_dir (callscope serve passes
     the working directory and the store file's folder). allowed_hosts: the Host headers answered
     (None: any); loopback names only when serving on loopback keeps DNS-rebinding pages out.
     audio_dirs: folders of recordings, served as audio only (a call's recording found by its path or name).
+    asker: the LLM backend that answers questions about a call (None: the call page has no question box).
     """
     app = FastAPI(title="callscope dashboard", version=__version__,
                   description="Stored calls (`callscope load`) and their PCA documents: the list with filters, one "
@@ -71,6 +74,7 @@ def create_app(store: Store, data_dir: str | Path, *, bases: tuple[Path, ...] = 
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None)
     app.state.store = store
     app.state.places = DataPlaces.of(Path(data_dir), *bases, audio_dirs=audio_dirs)
+    app.state.asker = asker
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

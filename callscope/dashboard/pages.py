@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from callscope.dashboard import charts, overview_charts
 from callscope.dashboard.api import AUDIO_TYPES, call_urls
+from callscope.dashboard.ask import MAX_QUESTION, NO_BACKEND_HINT
 from callscope.dashboard.call_story import call_story
 from callscope.dashboard.documents import (
     CallView,
@@ -139,15 +140,16 @@ async def call_list(request: Request, filters: Annotated[CallFilters, Depends()]
 
 @router.get("/calls/{guid}", response_class=HTMLResponse)
 async def call_page(request: Request, guid: CallGuid) -> HTMLResponse:
+    asker = request.app.state.asker
     record = request.app.state.store.get(guid)
     if record is None:
         return error_page(404, "No such call",
                           f"There is no call {guid!r} in the store {request.app.state.store.location}.")
     places: DataPlaces = request.app.state.places
-    return await anyio.to_thread.run_sync(_call_page, record, places)
+    return await anyio.to_thread.run_sync(_call_page, record, places, asker.name if asker else "")
 
 
-def _call_page(record: CallRecord, places: DataPlaces) -> HTMLResponse:
+def _call_page(record: CallRecord, places: DataPlaces, asker: str) -> HTMLResponse:
     try:
         path, document = load_document(record, places)
     except DocumentError as error:
@@ -162,6 +164,7 @@ def _call_page(record: CallRecord, places: DataPlaces) -> HTMLResponse:
         charts={"timeline": charts.timeline(view), "quarters": charts.sentiment_per_quarter(view),
                 "talk": charts.talk_time(view)},
         story=call_story(view, document), mark_types=_mark_types(view), shown_marks=SHOWN_TYPES,
+        asker=asker, no_asker_hint=NO_BACKEND_HINT, max_question=MAX_QUESTION,
     )
 
 

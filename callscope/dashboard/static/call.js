@@ -215,3 +215,39 @@
     });
   });
 })();
+
+// Ask about this call: the question goes to the dashboard's API, the answer is shown as text.
+(function () {
+  "use strict";
+  var form = document.getElementById("ask-form");
+  if (!form) { return; }
+  var box = document.getElementById("ask-answer");
+  var button = form.querySelector("button");
+
+  function show(text, failed) {
+    box.hidden = false;
+    box.classList.toggle("failed", failed);
+    box.textContent = text;
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var question = form.elements.question.value.trim();
+    if (!question) { return; }
+    button.disabled = true;
+    show("Asking…", false);
+    fetch(form.dataset.url, {
+      method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify({ question: question }),
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
+    }).then(function (reply) {
+      if (!reply.ok) { show(typeof reply.body.detail === "string" ? reply.body.detail : "The question failed.", true); return; }
+      var text = reply.body.answer;
+      if (reply.body.read_until !== null) { text += "\n(The model read the call up to " + Math.round(reply.body.read_until) + " s: the rest did not fit.)"; }
+      show(text, false);
+    }).catch(function () {
+      show("The dashboard could not be reached.", true);
+    }).finally(function () { button.disabled = false; });
+  });
+})();
