@@ -5,9 +5,10 @@ and the list sorts and offers the store's values as choices."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -214,3 +215,29 @@ def test_the_api_gives_the_overview_and_each_call_s_talk(server, store):
         assert talk[guid]["agent_seconds"] == seconds and talk[guid]["interruptions"] == interruptions
     status, body = server.json("/api/overview?since=whenever")
     assert status == 422 and "not a duration" in body["detail"]
+
+
+def test_a_real_call_page_tells_its_story_from_its_document(server, store):
+    path, results = store
+    for guid, file in sql(path, "SELECT guid, file FROM calls WHERE guid IN ('101', '103')"
+                                " OR file LIKE 'demo-call%' OR file LIKE 'Auto_Repairs%'"):
+        document = json.loads((results / file).read_text())
+        analytics = document["ConversationAnalytics"]
+        raw = server.request(f"/calls/{quote(guid, safe='')}")[2].decode()
+        page = html.unescape(raw)
+        insights = {item["Name"]: item for item in analytics.get("Insights", [])}
+        # the embedded rules pick sentences: the page says they are quotes, not a summary
+        assert insights["summary"]["Backend"].startswith("embedded")
+        assert "<h2>Key quotes</h2>" in page and "<h2>Summary</h2>" not in page
+        outcome = html.unescape(re.search(r'<p class="outcome" id="outcome" title="[^"]*">(.*?)</p>', raw)[1])
+        resolved = insights["issue_resolved"]["Value"]["resolved"]
+        assert ("the issue was resolved" if resolved else "the issue was not resolved") in outcome
+        driver = ((insights.get("call_driver") or {}).get("Value") or {}).get("category", "")
+        assert (driver[1:] in outcome) if driver else outcome.startswith("No call driver was found")
+        # a mono call's roles are guessed from its words: the page says how sure
+        confidence = next(label.get("RoleConfidence") for label in analytics["SpeakerLabels"]
+                          if label["DisplayText"] == "Agent")
+        role = re.search(r'id="figure-role">(\d+)%<', page)
+        assert (role is None) if confidence is None else int(role[1]) == round(confidence * 100)
+        # every turn on the timeline, every word of the transcript in the text
+        assert page.count('<rect class="band ') == len(document["SpeechSegments"])
