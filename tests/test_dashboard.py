@@ -121,7 +121,7 @@ def test_openapi_document_lists_the_api(server):
     status, spec = server.json("/api/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/api/calls", "/api/overview", "/api/calls/{guid}", "/api/calls/{guid}/document",
-                                  "/api/calls/{guid}/audio"}
+                                  "/api/calls/{guid}/audio", "/api/calls/{guid}/ask"}
     names = {p["name"] for p in spec["paths"]["/api/calls"]["get"]["parameters"]}
     assert names == {"since", "until", "agent", "customer_sentiment_below", "customer_sentiment_above",
                      "sentiment_change", "category", "entity", "language", "text", "limit", "continuation"}
