@@ -30,7 +30,7 @@ from callscope.model import (
 )
 from callscope.output.pca import to_pca, to_pca_json
 from callscope.store import NotAPcaDocument, SearchQuery, SqliteStore, StoreError
-from callscope.store.base import TalkFigures
+from callscope.store.base import CallFigures, TalkFigures
 from tests.conftest import PCA_REFERENCE_JSON
 
 AGENT, CUSTOMER = "spk_1", "spk_0"
@@ -163,6 +163,8 @@ def test_each_filter(store, calls, filters, expected):
         store.put(to_pca(conversation), f"{conversation.metadata.guid}.json")
     assert _guids(store, **filters) == expected
     assert store.count(SearchQuery(**filters)) == len(expected)
+    # the overview's figures: the same calls, in the same order, the same fields as their records
+    assert store.figures(SearchQuery(**filters, limit=1)) == [CallFigures.of(store.get(guid)) for guid in expected]
 
 
 def test_customer_sentiment_bounds(store, calls):

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from callscope.cli import main
 from callscope.output.pca import to_pca
 from callscope.store import SearchQuery, SqliteStore, StoreError, dynamodb_items
+from callscope.store.base import CallFigures
 from callscope.store.dynamodb import DynamoDbStore, open_dynamodb_store
 from callscope.store.opening import open_store
 from tests import test_store
@@ -172,6 +173,7 @@ def test_each_filter_queries_the_index_of_its_most_selective_filter(three, filte
     requests = Requests(three.client)
     assert _guids(three, **filters) == expected
     assert three.count(SearchQuery(**filters)) == len(expected)
+    assert three.figures(SearchQuery(**filters, limit=1)) == [CallFigures.of(three.get(guid)) for guid in expected]
     assert not requests.named("Scan")
     queries = [q for q in requests.named("Query") if q.get("IndexName") == "GSI1"]
     if partition is None:

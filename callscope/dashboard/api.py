@@ -20,7 +20,6 @@ from callscope.dashboard.overview import Overview, overview_of
 from callscope.dashboard.queries import MAX_LIMIT, CallFilters, FilterError
 from callscope.errors import CallscopeError, InsightBackendError
 from callscope.store.base import DEFAULT_LIMIT, CallRecord
-from callscope.store.walk import every_record
 
 router = APIRouter(prefix="/api", tags=["calls"])
 
@@ -132,7 +131,7 @@ async def overview(request: Request, filters: Annotated[CallFilters, Depends(api
     oldest first, without gaps); category frequencies; each call's duration; agent and customer talk and
     non-talk time as shares of all call time; a row per agent (docs/DASHBOARD.md, "Overview")."""
     try:
-        return overview_of(every_record(request.app.state.store, filters.query()).records)
+        return overview_of(request.app.state.store.figures(filters.query()))
     except (FilterError, CallscopeError) as error:
         raise HTTPException(422, str(error)) from None
 

@@ -1,6 +1,6 @@
 """The overview page's figures: the state of every call that matches the filters, at a glance.
 
-Computed from the stored records (callscope.store.walk), so every store gives the same figures: calls
+Computed here from every matching call's figures (Store.figures), so every store gives the same figures: calls
 and average sentiment per day, category frequencies, call lengths, how call time was spent, and one row
 per agent. An average is over the calls that have the value (SQL's AVG); talk figures come from calls
 loaded by a callscope that keeps them (CallRecord.talk).
@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from statistics import fmean
 
 from callscope.reports.negative import DEFAULT_THRESHOLD
-from callscope.store.base import CallRecord
+from callscope.store.base import CallFigures
 
 # A call is negative when its customer sentiment is below the negative-calls report's default threshold.
 NEGATIVE_BELOW = DEFAULT_THRESHOLD
@@ -77,7 +77,7 @@ class Overview:
         return self.periods[0].kind if self.periods else "day"
 
 
-def overview_of(records: list[CallRecord]) -> Overview:
+def overview_of(records: list[CallFigures]) -> Overview:
     talked = [record.talk for record in records if record.talk]
     return Overview(
         calls=len(records),
@@ -95,7 +95,7 @@ def overview_of(records: list[CallRecord]) -> Overview:
     )
 
 
-def _negative(record: CallRecord) -> bool:
+def _negative(record: CallFigures) -> bool:
     return record.customer_sentiment is not None and record.customer_sentiment < NEGATIVE_BELOW
 
 
@@ -104,13 +104,13 @@ def _mean(values) -> float | None:
     return fmean(present) if present else None
 
 
-def _periods(records: list[CallRecord]) -> list[Period]:
+def _periods(records: list[CallFigures]) -> list[Period]:
     days = sorted({record.conversation_time.date() for record in records if record.conversation_time})
     if not days:
         return []
     span = (days[-1] - days[0]).days
     kind = "day" if span < MOST_DAYS else "week" if span < MOST_WEEKS * 7 else "month"
-    grouped: dict[date, list[CallRecord]] = {}
+    grouped: dict[date, list[CallFigures]] = {}
     for record in records:
         if record.conversation_time:
             grouped.setdefault(_start_of(record.conversation_time.date(), kind), []).append(record)
@@ -135,7 +135,7 @@ def _next_start(start: date, kind: str) -> date:
     return start + timedelta(days=7 if kind == "week" else 1)
 
 
-def _time_shares(records: list[CallRecord]) -> TimeShares | None:
+def _time_shares(records: list[CallFigures]) -> TimeShares | None:
     talked = [record for record in records if record.talk and record.duration > 0]
     total = sum(record.duration for record in talked)
     if not total:
@@ -148,8 +148,8 @@ def _time_shares(records: list[CallRecord]) -> TimeShares | None:
     )
 
 
-def _agents(records: list[CallRecord]) -> list[AgentFigures]:
-    by_agent: dict[str, list[CallRecord]] = {}
+def _agents(records: list[CallFigures]) -> list[AgentFigures]:
+    by_agent: dict[str, list[CallFigures]] = {}
     for record in records:
         by_agent.setdefault(record.agent, []).append(record)
     rows = []

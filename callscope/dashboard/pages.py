@@ -33,7 +33,6 @@ from callscope.dashboard.sorting import NEWEST, SortError, link_sort, parse_sort
 from callscope.dashboard.transcript_marks import SHOWN_TYPES
 from callscope.errors import CallscopeError
 from callscope.store.base import CallRecord, Facets
-from callscope.store.walk import every_record
 from callscope.time_axis import clock
 
 router = APIRouter(include_in_schema=False)
@@ -85,7 +84,7 @@ async def overview_page(request: Request, filters: Annotated[CallFilters, Depend
     store = request.app.state.store
     problem, overview = "", None
     try:
-        overview = overview_of(every_record(store, filters.query()).records)
+        overview = overview_of(store.figures(filters.query()))
         facets = store.facets()
     except (FilterError, CallscopeError) as error:
         problem, facets = str(error), Facets((), (), ())
@@ -126,9 +125,11 @@ async def call_list(request: Request, filters: Annotated[CallFilters, Depends()]
             page = store.search(query)
             records, total = page.records, store.count(replace(query, continuation=None))
             next_url = "/calls?" + urlencode({**params, "continuation": page.continuation}) if page.continuation else ""
-        else:
-            ordered = sorted_records(every_record(store, replace(query, continuation=None)).records, sort)
-            records, total = ordered[start:start + limit], len(ordered)
+        else:  # every matching call's figures sorted, then the page's records
+            ordered = sorted_records(store.figures(query), sort)
+            records = [record for record in map(store.get, (call.guid for call in ordered[start:start + limit]))
+                       if record is not None]
+            total = len(ordered)
             next_url = "/calls?" + urlencode({**params, "start": start + limit}) if start + limit < total else ""
     except (FilterError, SortError, CallscopeError) as error:
         problem, facets = str(error), Facets((), (), ())

@@ -1,5 +1,5 @@
 """The call list's column sorts. Newest first is the store's own order (keyset pages); any other sort
-reads every matching call (callscope.store.walk) and orders them here, so every store sorts the same way.
+reads every matching call's figures (Store.figures) and orders them here, so every store sorts the same way.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from callscope.store.base import CallRecord
+from callscope.store.base import CallFigures
 
 NEWEST = "-time"
 
@@ -18,7 +18,7 @@ NEWEST = "-time"
 class Column:
     """A sortable column: its key, and the direction its first click sorts in."""
 
-    key: Callable[[CallRecord], Any]
+    key: Callable[[CallFigures], Any]
     first: str  # "" ascending, "-" descending
 
 
@@ -46,7 +46,7 @@ def parse_sort(value: str) -> tuple[str, bool]:
     return name, value.startswith("-")
 
 
-def sorted_records(records: list[CallRecord], sort: str) -> list[CallRecord]:
+def sorted_records(records: list[CallFigures], sort: str) -> list[CallFigures]:
     """Records in the sort's order; calls without the value last whichever the direction, ties newest first."""
     name, descending = parse_sort(sort)
     key = COLUMNS[name].key

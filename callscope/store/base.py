@@ -72,6 +72,30 @@ class CallRecord:
 
 
 @dataclass(frozen=True)
+class CallFigures:
+    """The fields of a stored call that the overview and the list's sorts read: a CallRecord without its
+    entities, summary and action items, so that every call of a large store can be read at once."""
+
+    guid: str
+    conversation_time: datetime | None
+    duration: float
+    language: str
+    agent: str
+    customer: str
+    agent_sentiment: float | None
+    customer_sentiment: float | None
+    customer_sentiment_change: float | None
+    categories: tuple[str, ...]
+    talk: TalkFigures | None
+
+    @classmethod
+    def of(cls, record: CallRecord) -> CallFigures:
+        return cls(record.guid, record.conversation_time, record.duration, record.language, record.agent,
+                   record.customer, record.agent_sentiment, record.customer_sentiment,
+                   record.customer_sentiment_change, record.categories, record.talk)
+
+
+@dataclass(frozen=True)
 class StoredCall:
     record: CallRecord
     transcript: str  # every segment's text, one line each, for full-text search
@@ -145,6 +169,10 @@ class Store(Protocol):
 
     def facets(self) -> Facets:
         """Every agent, category and language stored (the call list's choices)."""
+        ...
+
+    def figures(self, query: SearchQuery) -> list[CallFigures]:
+        """Every call matching the query's filters (its limit and continuation are ignored), newest first."""
         ...
 
     def close(self) -> None: ...

@@ -15,7 +15,7 @@ from typing import Any
 
 from callscope.store import dynamodb_items as items
 from callscope.store import dynamodb_keys as keys
-from callscope.store.base import CallRecord, Facets, SearchPage, SearchQuery, StoreError
+from callscope.store.base import CallFigures, CallRecord, Facets, SearchPage, SearchQuery, StoreError
 from callscope.store.dynamodb_filters import filter_expression, matches, needs_call_items
 from callscope.store.dynamodb_table import aws_errors, check_table, create_table, make_client, parse_url
 from callscope.store.records import StoredCall, record_from_pca
@@ -198,6 +198,9 @@ class DynamoDbStore:
                 return 0
             request["Select"] = "COUNT"
             return sum(answer["Count"] for answer in self._pages(request))
+
+    def figures(self, query: SearchQuery) -> list[CallFigures]:
+        return [CallFigures.of(record) for record in every_record(self, query).records]
 
     def facets(self) -> Facets:
         """From every call item: the table has no index that lists its agents or categories alone."""

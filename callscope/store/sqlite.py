@@ -15,7 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from callscope.store.base import CallRecord, Facets, SearchPage, SearchQuery, StoreError, TalkFigures
+from callscope.store.base import (
+    CallFigures,
+    CallRecord,
+    Facets,
+    SearchPage,
+    SearchQuery,
+    StoreError,
+    TalkFigures,
+)
 from callscope.store.records import StoredCall, record_from_pca
 
 BUSY_TIMEOUT_S = 60.0  # a writer waits this long for another's transaction before giving up
@@ -71,6 +79,9 @@ _COLUMNS = ("guid, file, conversation_time, duration, language, agent, customer,
             " customer_sentiment_change, categories, entities, summary, action_items, redacted, path, "
             + ", ".join(_TALK_COLUMNS))
 _PLACEHOLDERS = ", ".join("?" for _ in _COLUMNS.split(", "))
+_FIGURE_COLUMNS = ", ".join("c." + name for name in (
+    "guid", "conversation_time", "duration", "language", "agent", "customer", "agent_sentiment", "customer_sentiment",
+    "customer_sentiment_change", "categories", *_TALK_COLUMNS))
 
 
 def fts5_available() -> bool:
@@ -176,6 +187,12 @@ class SqliteStore:
         where, params = self._filters(query or SearchQuery())
         return self._db.execute(f"SELECT count(*) FROM calls c {_where(where)}", params).fetchone()[0]
 
+    def figures(self, query: SearchQuery) -> list[CallFigures]:
+        where, params = self._filters(query)
+        rows = self._db.execute(f"SELECT {_FIGURE_COLUMNS} FROM calls c {_where(where)}"
+                                " ORDER BY c.conversation_time DESC, c.id DESC", params).fetchall()
+        return [_figures(row) for row in rows]
+
     def facets(self) -> Facets:
         return Facets.of(
             agents=(row[0] for row in self._db.execute("SELECT DISTINCT agent FROM calls")),
@@ -273,6 +290,13 @@ def _record(row: tuple) -> CallRecord:
         entities={k: tuple(v) for k, v in json.loads(entities).items()}, summary=summary,
         action_items=tuple(json.loads(action_items)), redacted=bool(redacted), path=path,
         talk=TalkFigures(*talk) if None not in talk else None)
+
+
+def _figures(row: tuple) -> CallFigures:
+    guid, time, duration, language, agent, customer, agent_score, customer_score, change, categories, *talk = row
+    return CallFigures(guid, datetime.fromisoformat(time) if time else None, duration, language, agent, customer,
+                       agent_score, customer_score, change, tuple(json.loads(categories)) if categories != "[]" else (),
+                       TalkFigures(*talk) if None not in talk else None)
 
 
 def _where(clauses: list[str]) -> str:
