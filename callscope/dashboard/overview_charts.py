@@ -15,6 +15,7 @@ _COUNT_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 1
 _MOST_LABELS = 12  # x labels under the per-day bars, at most
 _MOST_CATEGORIES = 12
 _MOST_BINS = 8
+_WIDEST_BAR = 56.0  # px
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ def calls_per_period(overview: Overview, link: Link) -> Drawing:
         x = drawing.left + index * slot
         height = (drawing.bottom - drawing.top) * period.calls / top if top else 0.0
         name = _period_name(period)
+        width = min(max(slot * 0.7, 1.0), _WIDEST_BAR)  # a few days do not make slabs
         drawing.bars.append(Bar(
-            round(x + slot * 0.15, 2), round(drawing.bottom - height, 2), round(max(slot * 0.7, 1.0), 2),
+            round(x + (slot - width) / 2, 2), round(drawing.bottom - height, 2), round(width, 2),
             round(height, 2), "calls", f"{name}: {period.calls} call{'' if period.calls == 1 else 's'}",
             link(since=period.start.isoformat(), until=period.end.isoformat()) if period.calls else ""))
         if index % every == 0:
