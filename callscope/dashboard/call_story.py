@@ -9,7 +9,7 @@ from typing import Any
 
 from callscope.dashboard.documents import CallView
 from callscope.dashboard.fields import as_dict, as_list, as_number, as_text
-from callscope.store.base import TalkFigures
+from callscope.store.base import NotAPcaDocument, TalkFigures
 from callscope.store.records import talk_figures
 
 
@@ -44,7 +44,7 @@ def call_story(view: CallView, document: dict[str, Any]) -> CallStory:
     insights = {as_text(item.get("Name")): item for item in map(as_dict, as_list(analytics.get("Insights")))}
     try:
         talk = talk_figures(analytics, segments)
-    except Exception:  # a hand-edited document whose times are not numbers: no figures, still a page
+    except NotAPcaDocument:  # a hand-edited document whose times are not numbers: no figures, still a page
         talk = None
     return CallStory(
         paces=_paces(view),

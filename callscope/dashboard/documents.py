@@ -108,8 +108,7 @@ class TurnView:
     issues: list[str]
     action_items: list[str]
     outcomes: list[str]
-    entities: list[tuple[str, str]]  # (type, text)
-    pieces: list[Fragment] = field(default_factory=list)  # the text cut at its words and marks
+    pieces: list[Fragment] = field(default_factory=list)  # the text cut at its words and entity marks
     words: int = 0  # how many words were said (WordConfidence, else the text's)
 
 
@@ -260,8 +259,6 @@ def _turn(index: int, segment: dict[str, Any], labels: dict[str, str]) -> TurnVi
         categories=[as_text(c) for c in as_list(segment.get("CategoriesDetected")) if as_text(c)],
         issues=_span_texts(segment.get("IssuesDetected")), action_items=_span_texts(segment.get("ActionItemsDetected")),
         outcomes=_span_texts(segment.get("OutcomesDetected")),
-        entities=[(as_text(as_dict(e).get("Type")), as_text(as_dict(e).get("Text")))
-                  for e in as_list(segment.get("EntitiesDetected")) if as_text(as_dict(e).get("Text"))],
         pieces=fragments(original or display, words, [*_entity_marks(original or display, segment),
                                                       *redactions(original or display)]),
         words=len(words) or len((original or display).split()),

@@ -27,9 +27,9 @@ INLINE_TEXT_BYTES = 300_000
 CHUNK_BYTES = 350_000
 # The attributes every GSI1 entry carries (the index projects them): filters on them run as FilterExpression.
 PROJECTED = ("ag", "lang", "cs", "chg")
-# The call item's attributes; the transcript ones are read only by text search and transcript().
 # The talk figures (TalkFigures, in this order); absent on calls stored before they were kept.
 TALK_FIELDS = ("atk", "ctk", "ntk", "intr", "aintr", "intrs")
+# The call item's attributes; the transcript ones are read only by text search and transcript().
 FIELDS = ("guid", "file", "t", "dur", "lang", "ag", "cust", "as", "cs", "chg", "cats", "ents", "sum", "acts",
           "red", "path", *TALK_FIELDS)
 TEXT_FIELDS = ("tx", "txn", "ver")
