@@ -84,14 +84,15 @@ def talk_figures(analytics: dict, segments: list[dict]) -> TalkFigures | None:
                     _number(s.get("SegmentEndTime"), "SegmentEndTime") or 0.0,
                     str(s.get("SegmentSpeaker", "")), bool(s.get("SegmentInterruption"))) for s in segments)
     interruptions, by_agent, overlap = 0, 0, 0.0
-    for index, (start, end, speaker, interrupting) in enumerate(spans):
-        if not interrupting:
-            continue
-        interruptions += 1
-        by_agent += role_of.get(speaker) == "agent"
-        # cut into: the speech of others that began before this segment and had not ended
-        overlap += max([0.0, *(min(other_end, end) - start for _, other_end, other, _ in spans[:index]
-                               if other != speaker)])
+    last_end: dict[str, float] = {}  # speaker -> the latest end of their segments so far
+    for start, end, speaker, interrupting in spans:
+        if interrupting:
+            interruptions += 1
+            by_agent += role_of.get(speaker) == "agent"
+            # cut into: the speech of others that began before this segment and had not ended
+            others = max((until for other, until in last_end.items() if other != speaker), default=start)
+            overlap += max(min(others, end) - start, 0.0)
+        last_end[speaker] = max(last_end.get(speaker, end), end)
     return TalkFigures(
         agent_seconds=round(seconds_of("agent"), 3), customer_seconds=round(seconds_of("customer"), 3),
         non_talk_seconds=round(_number(_get(speaker_time.get("NonTalkTime"), "TotalTimeSecs"), "TotalTimeSecs")
