@@ -116,7 +116,6 @@ class Timeline:
     interruptions: list[tuple[float, float, int, float, str]] = field(default_factory=list)  # x, y, turn, start, title
     loudness: list[tuple[float, float, float, float, str]] = field(default_factory=list)  # x, y, w, h, class
     x_ticks: list[tuple[float, str]] = field(default_factory=list)
-    lanes_bottom: float = 0.0
     loudness_top: float = 0.0
     loudness_bottom: float = 0.0
 
@@ -131,7 +130,7 @@ def timeline(view: CallView) -> Timeline:
     lanes_bottom = top + _LANE * max(len(speakers), 1)
     loudness_top = lanes_bottom + 10
     loudness_bottom = loudness_top + _LOUDNESS
-    chart = Timeline(860, int(loudness_bottom + 22), left=96, right=852, lanes_bottom=lanes_bottom,
+    chart = Timeline(860, int(loudness_bottom + 22), left=96, right=852,
                      loudness_top=loudness_top, loudness_bottom=loudness_bottom)
     axis = Axis(chart.left, chart.right, view.duration)
     chart.x_ticks = axis.ticks()

@@ -69,7 +69,7 @@ def calls_per_period(overview: Overview, link: Link) -> Drawing:
         width = min(max(slot * 0.7, 1.0), _WIDEST_BAR)  # a few days do not make slabs
         drawing.bars.append(Bar(
             round(x + (slot - width) / 2, 2), round(drawing.bottom - height, 2), round(width, 2),
-            round(height, 2), "calls", f"{name}: {period.calls} call{'' if period.calls == 1 else 's'}",
+            round(height, 2), "calls", f"{name}: {_calls(period.calls)}",
             link(since=period.start.isoformat(), until=period.end.isoformat()) if period.calls else ""))
         if index % every == 0:
             drawing.labels.append(Label(round(x + slot / 2, 2), drawing.bottom + 16, _label(period)))
@@ -111,17 +111,10 @@ def sentiment_per_period(overview: Overview) -> Drawing:
 def category_frequencies(overview: Overview, link: Link) -> Drawing:
     """The most frequent categories as horizontal bars, each linked to its calls."""
     shown = overview.categories[:_MOST_CATEGORIES]
-    drawing = Drawing(560, 16 + 26 * max(len(shown), 1), left=190, right=510, top=8, bottom=0,
-                      label="Calls per category")
     peak = max((count for _, count in shown), default=0)
-    for index, (name, count) in enumerate(shown):
-        y = drawing.top + index * 26
-        width = round((drawing.right - drawing.left) * count / peak, 2) if peak else 0.0
-        drawing.bars.append(Bar(drawing.left, y + 3, max(width, 1.0), 18, "category",
-                                f"{name}: {count} call{'' if count == 1 else 's'}", link(category=name)))
-        drawing.labels.append(Label(drawing.left - 8, y + 16, _shortened(name, 24), "name", "end"))
-        drawing.labels.append(Label(drawing.left + width + 6, y + 16, str(count), "value", "start"))
-    return drawing
+    return _named_bars("Calls per category", left=190, right=510, rows=[
+        (_shortened(name, 24), count / peak, "category", str(count), f"{name}: {_calls(count)}", link(category=name))
+        for name, count in shown])
 
 
 def call_lengths(overview: Overview) -> Drawing:
@@ -141,7 +134,7 @@ def call_lengths(overview: Overview) -> Drawing:
         span = f"{clock(index * width)}–{clock((index + 1) * width)}"
         drawing.bars.append(Bar(round(drawing.left + index * slot + slot * 0.08, 2), round(drawing.bottom - height, 2),
                                 round(slot * 0.84, 2), round(height, 2), "length",
-                                f"{span}: {count} call{'' if count == 1 else 's'}"))
+                                f"{span}: {_calls(count)}"))
         drawing.labels.append(Label(round(drawing.left + (index + 0.5) * slot, 2), drawing.bottom + 16, span))
     return drawing
 
@@ -151,17 +144,31 @@ def time_shares(overview: Overview) -> Drawing | None:
     shares = overview.time_shares
     if shares is None:
         return None
-    rows = [("Agent talk", shares.agent, "agent"), ("Customer talk", shares.customer, "customer"),
-            ("Non-talk", shares.non_talk, "silence")]
-    drawing = Drawing(560, 16 + 30 * len(rows), left=130, right=480, top=8, bottom=0,
-                      label="Talk and non-talk time as shares of call time")
-    for index, (name, share, css) in enumerate(rows):
-        y = drawing.top + index * 30
-        width = round(min(share, 1.0) * (drawing.right - drawing.left), 2)
-        drawing.bars.append(Bar(drawing.left, y + 4, max(width, 1.0), 18, css, f"{name}: {share:.0%} of call time"))
+    return _named_bars("Talk and non-talk time as shares of call time", left=130, right=480, rows=[
+        (name, share, css, f"{share:.0%}", f"{name}: {share:.0%} of call time", "")
+        for name, share, css in (("Agent talk", shares.agent, "agent"), ("Customer talk", shares.customer, "customer"),
+                                 ("Non-talk", shares.non_talk, "silence"))])
+
+
+_ROW = 26  # px per named bar
+
+
+def _named_bars(label: str, left: float, right: float,
+                rows: list[tuple[str, float, str, str, str, str]]) -> Drawing:
+    """Horizontal bars, one a row: (name, length as a fraction of the width, class, value written after
+    the bar, tooltip, link)."""
+    drawing = Drawing(560, 16 + _ROW * max(len(rows), 1), left=left, right=right, top=8, bottom=0, label=label)
+    for index, (name, fraction, css, value, title, href) in enumerate(rows):
+        y = drawing.top + index * _ROW
+        width = round(min(fraction, 1.0) * (drawing.right - drawing.left), 2)
+        drawing.bars.append(Bar(drawing.left, y + 4, max(width, 1.0), 18, css, title, href))
         drawing.labels.append(Label(drawing.left - 8, y + 17, name, "name", "end"))
-        drawing.labels.append(Label(drawing.left + width + 6, y + 17, f"{share:.0%}", "value", "start"))
+        drawing.labels.append(Label(drawing.left + width + 6, y + 17, value, "value", "start"))
     return drawing
+
+
+def _calls(count: int) -> str:
+    return f"{count} call{'' if count == 1 else 's'}"
 
 
 def _count_axis(drawing: Drawing, peak: int) -> int:
