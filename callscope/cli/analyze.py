@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from callscope.cli.flags import flag_options
-from callscope.cli.params import parse_duration, read_vocabulary
+from callscope.cli.params import llm_options, parse_duration, read_vocabulary
 from callscope.cli.transcribe_flags import amazon_transcribe_flags, transcribe_settings
 from callscope.errors import CallscopeError
 from callscope.flags import LOCAL_FLAGS, MODEL_FLAGS, TRANSCRIBE_FLAGS, options_from_values
@@ -96,9 +96,7 @@ def _parse_channels(_ctx, _param, value: str | None) -> tuple[ChannelDefinition,
               default="embedded", show_default=True, is_flag=False, flag_value="embedded",
               help="Summary, call driver, action items, checks: rules with no model, or an LLM "
                    "(docs/INSIGHTS_BACKENDS.md). Alone: embedded.")
-@click.option("--llm-model", default=None, help="The LLM: Bedrock model id, served model name, or .gguf path.")
-@click.option("--llm-url", default=None, help="Base URL of an OpenAI-compatible endpoint (--insights openai).")
-@click.option("--llm-region", default=None, help="AWS region of Bedrock (--insights bedrock).")
+@llm_options
 @click.option("--insight-prompts", type=click.Path(exists=True, dir_okay=False, path_type=Path), multiple=True,
               help="A YAML file of insight prompts added to (or replacing) the shipped ones; repeatable.")
 @click.option("--chat-roles", default=None, metavar="NAME=ROLE,...",

@@ -35,3 +35,14 @@ def read_vocabulary(path: Path | None) -> Vocabulary | None:
         return load_vocabulary(path)
     except CallscopeError as error:
         raise click.BadParameter(str(error), param_hint="'--vocabulary'") from None
+
+
+def llm_options(function):
+    """`--llm-model`, `--llm-url`, `--llm-region`: the LLM of an `--insights` backend (analyze, serve)."""
+    for option in reversed((
+        click.option("--llm-model", default=None, help="The LLM: Bedrock model id, served model name, or .gguf path."),
+        click.option("--llm-url", default=None, help="Base URL of an OpenAI-compatible endpoint (--insights openai)."),
+        click.option("--llm-region", default=None, help="AWS region of Bedrock (--insights bedrock)."),
+    )):
+        function = option(function)
+    return function

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from callscope.cli.params import llm_options
 from callscope.cli.store import open_store_or_fail, store_option
 from callscope.errors import InsightBackendError
 from callscope.insights.backends import KINDS
@@ -72,9 +73,7 @@ RESULTS_STORE = Path(STATE_DIR) / "dashboard.db"  # beside analyze's own state, 
 @click.option("--insights", "llm_backend", type=click.Choice(KINDS), default=None,
               help="An LLM backend that answers questions about a call on its page (docs/INSIGHTS_BACKENDS.md); "
                    "none: no question box.")
-@click.option("--llm-model", default=None, help="The LLM: Bedrock model id, served model name, or .gguf path.")
-@click.option("--llm-url", default=None, help="Base URL of an OpenAI-compatible endpoint (--insights openai).")
-@click.option("--llm-region", default=None, help="AWS region of Bedrock (--insights bedrock).")
+@llm_options
 def serve(results: Path | None, store_location: str | None, data_dir: Path | None, audio_dirs: tuple[Path, ...],
           host: str, port: int, llm_backend: str | None, llm_model: str | None, llm_url: str | None,
           llm_region: str | None) -> None:
