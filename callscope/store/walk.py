@@ -33,5 +33,6 @@ def every_record(store: Store, query: SearchQuery, page_size: int = PAGE_SIZE) -
         if page.continuation == token:  # a store bug would otherwise loop for ever
             raise StoreError(f"{store.location}: the store gave the same continuation token twice")
         token = page.continuation
-    # A call loaded again during the walk may come twice from a store without keyset pages: keep one.
-    return Walk(list({record.guid: record for record in reversed(records)}.values())[::-1], pages)
+    # A call loaded again during the walk may come twice from a store without keyset pages: keep its last.
+    last = {record.guid: index for index, record in enumerate(records)}
+    return Walk([record for index, record in enumerate(records) if last[record.guid] == index], pages)
