@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from callscope.cli import main
 from callscope.cli.serve import default_data_dir
 from callscope.dashboard.documents import sentiment_class, signed_sentiment
+from callscope.dashboard.transcript_marks import REDACTED, fragments, redactions
 from tests.dashboard_server import AGENT, CUSTOMER, SAMPLE_TURNS, XSS_IMG, XSS_SCRIPT, Server, build, sample_call
 
 SAMPLE_CALLS = ["sample-call", "relative-media-call", "redacted-call", "passwd-call", "link-call", "encoded-call",
@@ -270,6 +271,13 @@ def test_call_page_shows_the_analysis(server, dataset):
         assert expected in page, expected
     assert "redacted" not in page.split("</h1>")[0]
     assert "<h2>Summary</h2>" in page and "Key quotes" not in page  # a written summary, no insights
+
+
+def test_typed_redaction_tokens_are_marked_too():
+    # --redaction-token type writes the PII's type in its place
+    text = "Call [NAME] on [PHONE_NUMBER] today, about the [PII]."
+    marked = [piece.text for piece in fragments(text, [], redactions(text)) if piece.mark == REDACTED]
+    assert marked == ["[NAME]", "[PHONE_NUMBER]", "[PII]"]
 
 
 def test_redactions_are_marked_in_the_text(server):

@@ -289,7 +289,7 @@ def _entity_marks(text: str, segment: dict[str, Any]) -> list[Mark]:
             if found < 0:
                 continue
             begin, end = found, found + len(said)
-        marks.append(Mark(kind.upper(), int(begin), int(end), as_number(entity.get("Score"))))
+        marks.append(Mark(kind.upper(), int(begin), int(end)))
     return marks
 
 

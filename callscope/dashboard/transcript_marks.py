@@ -4,12 +4,11 @@ text, not listed under it). The template writes each fragment as escaped text in
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-# What --redact leaves in place of personal information (docs/OUTPUT.md).
-_REDACTED = re.compile(r"\[PII\]")
-REDACTED = "PII"  # the mark type of a redaction
+from callscope.enrichment.pii.redact import PLACEHOLDER
+
+REDACTED = "PII"  # the mark type of a redaction, whichever token it reads as ("[PII]", "[NAME]")
 # Entity types shown marked by default; the others (QUANTITY, TITLE, EVENT, OTHER, ...) are mostly
 # noise in call transcripts ("QUANTITY: first", "TITLE: Taken") and start hidden, a toggle away.
 SHOWN_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "COMMERCIAL_ITEM", "DATE", REDACTED})
@@ -27,7 +26,6 @@ class Mark:
     kind: str  # entity type, or REDACTED
     begin: int  # character offsets in the text
     end: int
-    score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class Fragment:
 
 
 def redactions(text: str) -> list[Mark]:
-    return [Mark(REDACTED, found.start(), found.end()) for found in _REDACTED.finditer(text)]
+    return [Mark(REDACTED, found.start(), found.end()) for found in PLACEHOLDER.finditer(text)]
 
 
 def word_spans(text: str, words: list[TimedWord]) -> list[tuple[int, int, int]]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callscope.enrichment.custom_entities import EntityMap
+from callscope.enrichment.pii.redact import PLACEHOLDER
 from callscope.enrichment.spacy_model import DEFAULT_SPACY_MODEL, load_spacy
 from callscope.enrichment.text_pieces import split_with_offsets
 from callscope.model import Conversation, Entity
@@ -38,8 +39,6 @@ NER_SCORE = 0.85  # spaCy's NER has no scores: one fixed value, below the 1.0 of
 
 COMPREHEND_MAX_TEXTS = 25
 COMPREHEND_MAX_BYTES = 5000
-# Redaction placeholders ("[PII]", "[NAME]"): masked, length kept, so no model tags them.
-_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
 _EDGE_PUNCTUATION = " \t\n.,;:!?\"()"
 _ABBREVIATION_END = re.compile(r"\.[A-Za-z]\.$")  # "8 a.m." and "U.S." keep their last dot
 
@@ -133,7 +132,8 @@ class ComprehendEntities:
 
 
 def _masked(text: str) -> str:
-    return _PLACEHOLDER.sub(lambda match: "*" * len(match.group(0)), text)
+    """Redaction placeholders masked, length kept, so no model tags them."""
+    return PLACEHOLDER.sub(lambda match: "*" * len(match.group(0)), text)
 
 
 def _trimmed(text: str, kind: str, begin: int, end: int, score: float) -> Entity | None:

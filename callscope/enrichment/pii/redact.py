@@ -13,6 +13,8 @@ from callscope.enrichment.pii.base import PiiDetector, PiiFinding, PiiSpan, spli
 from callscope.model import Conversation, Turn, Word
 
 DEFAULT_TOKEN = "[PII]"  # as the reference system writes it; "[{type}]" writes "[NAME]", "[SSN]", ...
+# What a redacted word reads as in every output, whichever token was chosen ("[PII]", "[NAME]").
+PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*\]")
 _TRAILING_PUNCT = re.compile(r"[.,!?;:]+$")
 
 
