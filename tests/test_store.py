@@ -127,6 +127,16 @@ def test_the_reference_sample_is_stored_under_its_file_name(store):
     assert store.get(record.guid) == record
 
 
+def test_a_document_whose_times_are_no_numbers_is_stored_without_talk_figures(store):
+    document = json.loads(PCA_REFERENCE_JSON.read_text())
+    document["SpeechSegments"][1]["SegmentStartTime"] = "soon"
+    assert store.put(document, "edited.json").talk is None
+    document = json.loads(PCA_REFERENCE_JSON.read_text())
+    document["ConversationAnalytics"]["SpeakerTime"] = ["spk_0"]
+    record = store.put(document, "edited.json")
+    assert record.talk is None and store.get(record.guid) == record
+
+
 def test_a_store_made_before_talk_figures_gains_their_columns(tmp_path):
     path = tmp_path / "old.db"
     with SqliteStore(path) as opened:

@@ -9,7 +9,7 @@ from typing import Any
 
 from callscope.dashboard.documents import CallView
 from callscope.dashboard.fields import as_dict, as_list, as_number, as_text
-from callscope.store.base import NotAPcaDocument, TalkFigures
+from callscope.store.base import TalkFigures
 from callscope.store.records import talk_figures
 
 
@@ -42,13 +42,9 @@ def call_story(view: CallView, document: dict[str, Any]) -> CallStory:
     analytics = as_dict(document.get("ConversationAnalytics"))
     segments = [segment for segment in as_list(document.get("SpeechSegments")) if isinstance(segment, dict)]
     insights = {as_text(item.get("Name")): item for item in map(as_dict, as_list(analytics.get("Insights")))}
-    try:
-        talk = talk_figures(analytics, segments)
-    except NotAPcaDocument:  # a hand-edited document whose times are not numbers: no figures, still a page
-        talk = None
     return CallStory(
         paces=_paces(view),
-        talk=talk,
+        talk=talk_figures(analytics, segments),
         longest_silence=max((end - begin for begin, end in view.non_talk), default=None),
         agent_role_confidence=_agent_role_confidence(analytics),
         outcome=_outcome(insights),

@@ -69,7 +69,15 @@ def _roles(analytics: dict) -> dict[str, str]:
 
 
 def talk_figures(analytics: dict, segments: list[dict]) -> TalkFigures | None:
-    """None for a document without speaker times (nothing says how its time was spent)."""
+    """None for a document without speaker times (nothing says how its time was spent), or whose
+    times are not numbers: the call is still stored and searched, without these figures."""
+    try:
+        return _talk_figures(analytics, segments)
+    except NotAPcaDocument:
+        return None
+
+
+def _talk_figures(analytics: dict, segments: list[dict]) -> TalkFigures | None:
     speaker_time = _mapping(analytics, "SpeakerTime")
     if not any(label != "NonTalkTime" for label in speaker_time):
         return None
